@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one loader: check, fuzz and deploy all load a compiled bundle through
+ * apiary_rt_load(), so what was tested is byte for byte what is deployed.
+ *
+ * Loading: sidecar.bpf.o first (it owns the shared maps), then every
+ * program's object with the shared maps reused by name (bpf_map__reuse_fd),
+ * `config`/`global` entries of the spec applied (typed through BTF, raw bytes
+ * as fallback), program fds placed in apiary_progs, default chains (the
+ * spec's order) written to apiary_chain. A verifier rejection becomes a
+ * diagnostic naming the enforcer, the failing C source line (from BTF line
+ * info) and the verifier's last lines with a plain explanation.
+ */
+#ifndef APIARY_RUNTIME_H
+#define APIARY_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apiary/abi.h"
+#include "apiary/compiler.h"
+#include "apiary/diag.h"
+#include "apiary/input.h"
+
+struct apiary_rt;
+
+struct apiary_rt_opts {
+	size_t sz;  /* sizeof(struct apiary_rt_opts) */
+	int cpu;    /* pin the calling thread to this CPU for test runs (per-CPU ctx); -1: CPU 0 */
+	bool no_config; /* skip the spec's config/global entries */
+};
+
+int apiary_rt_load(const struct apiary_build *b, const struct apiary_rt_opts *opts,
+		   struct apiary_rt **out, struct apiary_diags *diags);
+void apiary_rt_free(struct apiary_rt *rt);
+
+/* Set the order run at `hook`: enforcer indexes (spec order numbering). */
+int apiary_rt_set_chain(struct apiary_rt *rt, enum apiary_hook hook, const int *enforcers,
+			size_t n);
+/* Version routing of one enforcer: default slot for new flows, and mode
+ * APIARY_ROUTE_PINNED or APIARY_ROUTE_NAIVE. */
+int apiary_rt_set_route(struct apiary_rt *rt, int enforcer, int default_vslot, int mode);
+
+/* What one packet did at one hook. */
+struct apiary_outcome {
+	int verdict;        /* the hook's final verdict */
+	uint32_t len;       /* output frame length */
+	uint8_t data[APIARY_INPUT_MAX_FRAME + 512]; /* room for encapsulation */
+	uint32_t ntrace;
+	struct apiary_trace_ent trace[APIARY_MAX_TRACE]; /* who ran, in order, with verdicts */
+	uint64_t flow_id;
+	uint32_t direction;
+	uint32_t matched;
+};
+
+/* Run one event through its hook's dispatcher under BPF_PROG_TEST_RUN
+ * (repeat = 1). Returns 0, or a negative errno from the kernel. */
+int apiary_rt_run(struct apiary_rt *rt, const struct apiary_event *ev, struct apiary_outcome *out);
+
+/* ---- state ----------------------------------------------------------- */
+
+/* The bundle's state: declared state maps, apiary_flows, and every map of
+ * every enforcer object (their own state); not the sidecar's scratch maps
+ * (ctx, progs, chain, routes). */
+size_t apiary_rt_nmaps(const struct apiary_rt *rt);
+const char *apiary_rt_map_name(const struct apiary_rt *rt, size_t i);
+/* -1 for maps shared by the bundle (declared state, flows); otherwise the
+ * index of the enforcer whose object defines it. */
+int apiary_rt_map_owner(const struct apiary_rt *rt, size_t i);
+/* Does the program of (enforcer, vslot) reference map i (may read or write)? */
+bool apiary_rt_prog_uses_map(const struct apiary_rt *rt, int enforcer, int vslot, size_t i);
+
+struct apiary_snapshot;
+int apiary_rt_snapshot(struct apiary_rt *rt, struct apiary_snapshot **out);
+/* Put every state map back exactly as in the snapshot (entries added since
+ * are deleted). */
+int apiary_rt_restore(struct apiary_rt *rt, const struct apiary_snapshot *snap);
+void apiary_snapshot_free(struct apiary_snapshot *snap);
+
+/* One changed entry; before == NULL: added, after == NULL: deleted. */
+struct apiary_map_change {
+	size_t map; /* index as in apiary_rt_map_name() */
+	uint32_t key_size, value_size;
+	uint8_t *key;
+	uint8_t *before;
+	uint8_t *after;
+};
+
+struct apiary_delta {
+	struct apiary_map_change *changes;
+	size_t n;
+};
+
+/* Differences from a to b, sorted by (map, key) so deltas compare with
+ * apiary_delta_equal(). */
+int apiary_snapshot_diff(const struct apiary_snapshot *a, const struct apiary_snapshot *b,
+			 struct apiary_delta *out);
+bool apiary_delta_equal(const struct apiary_delta *a, const struct apiary_delta *b);
+void apiary_delta_free(struct apiary_delta *d);
+
+/* fd of a loaded program (for deploy/attach and benchmarks); -1 if absent.
+ * Dispatcher of a hook: apiary_rt_dispatcher_fd(). */
+int apiary_rt_prog_fd(const struct apiary_rt *rt, int enforcer, int vslot);
+int apiary_rt_dispatcher_fd(const struct apiary_rt *rt, enum apiary_hook hook);
+
+#endif

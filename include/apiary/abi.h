@@ -14,7 +14,9 @@
  *     it, records the verdict in the trace and, on a continue verdict,
  *     tail-calls the next enforcer of the chain;
  *   - a prebuilt (opaque) enforcer is tail-called unchanged, so control never
- *     comes back: it ends the chain and the compiler orders it last;
+ *     comes back: it ends the chain and the compiler orders it last; its
+ *     trace entry is written before the tail call with APIARY_VERDICT_UNKNOWN
+ *     and the loader fills in the test run's return value;
  *   - the order is data (apiary_chain), so orderings change between runs
  *     without reloading anything; version routing is data too (apiary_routes
  *     + the per-flow pins in apiary_flows).
@@ -39,10 +41,13 @@
 #define APIARY_PROG_SLOT(enf, vslot) ((enf) * APIARY_NVSLOTS + (vslot))
 #define APIARY_MAX_TRACE APIARY_MAX_CHAIN
 #define APIARY_NO_PIN 0xff
+#define APIARY_VERDICT_UNKNOWN (-0x7fffffff)
 
 /* Map names (identical in every object so the loader can share one fd). */
 #define APIARY_MAP_CTX "apiary_ctx_map"
-#define APIARY_MAP_PROGS "apiary_progs"
+/* A prog array holds one program type only: one per type. */
+#define APIARY_MAP_PROGS_XDP "apiary_progs_xdp"
+#define APIARY_MAP_PROGS_TC "apiary_progs_tc"
 #define APIARY_MAP_CHAIN "apiary_chain"
 #define APIARY_MAP_ROUTES "apiary_routes"
 #define APIARY_MAP_FLOWS "apiary_flows"

@@ -44,6 +44,7 @@ int apiary_rt_set_route(struct apiary_rt *rt, int enforcer, int default_vslot, i
 
 /* What one packet did at one hook. */
 struct apiary_outcome {
+	uint32_t hook;      /* enum apiary_hook the event ran at */
 	int verdict;        /* the hook's final verdict */
 	uint32_t len;       /* output frame length */
 	uint8_t data[APIARY_INPUT_MAX_FRAME + 512]; /* room for encapsulation */

@@ -71,6 +71,8 @@ struct apiary_violation {
 	char *detail;      /* optional longer text */
 	struct apiary_party *parties;
 	size_t nparties;
+	char **names; /* every enforcer of the bundle by index: traces refer to them */
+	size_t nnames;
 	struct apiary_input input; /* replayable (apiary-check --replay HEX) */
 	struct apiary_vrun runs[2]; /* side by side; nruns may be 1 */
 	size_t nruns;
@@ -79,5 +81,7 @@ struct apiary_violation {
 };
 
 void apiary_violation_free(struct apiary_violation *v); /* frees members, not v */
+/* Deep copy (the checker frees its violations after the callback). */
+int apiary_violation_copy(struct apiary_violation *dst, const struct apiary_violation *src);
 
 #endif

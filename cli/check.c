@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/*
+ * apiary-check SPEC: the CI gate. Parse, compile, verifier-load, explore
+ * orderings on z3-generated inputs, evaluate invariants.
+ * Exit 0 clean, 1 violations found, 2 spec/build/usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apiary/check.h"
+#include "apiary/compiler.h"
+#include "apiary/packet.h"
+#include "apiary/runtime.h"
+#include "apiary/spec.h"
+#include "common.h"
+
+#define EXIT_CLEAN 0
+#define EXIT_VIOLATIONS 1
+#define EXIT_ERROR 2
+
+struct cli {
+	const char *spec_path;
+	const char *db;
+	const char *html;
+	const char *sarif;
+	const char *junit;
+	const char *replay;
+	const char *out_dir;
+	double budget;
+	bool quiet;
+	const char *argv0;
+
+	struct apiary_check_output out;
+	size_t printed;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: apiary-check SPEC [--db FILE] [--html FILE] [--sarif FILE] [--junit FILE]\n"
+		"                    [--budget SECONDS] [--replay HEX] [--out DIR] [--quiet]\n"
+		"\n"
+		"Compiles the bundle, loads it into the kernel, runs every allowed ordering of its\n"
+		"enforcers on z3-generated inputs and checks the invariants.\n"
+		"exit status: 0 clean, 1 violations found, 2 spec, build or usage error\n");
+}
+
+/* Print one violation for a human, as soon as it is found. */
+static int on_violation(void *arg, const struct apiary_violation *v)
+{
+	struct cli *cli = arg;
+	int err;
+
+	cli->printed++;
+	if (!cli->quiet)
+		apiary_violation_print(v, cli->printed, stdout);
+	fflush(stdout);
+	err = apiary_check_output_add(&cli->out, v);
+	if (err)
+		fprintf(stderr, "apiary-check: recording the violation failed: %s\n",
+			strerror(-err));
+	return 0;
+}
+
+static int parse_args(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"html", required_argument, NULL, 'H'},
+		{"sarif", required_argument, NULL, 's'},
+		{"junit", required_argument, NULL, 'j'},
+		{"budget", required_argument, NULL, 'b'},
+		{"replay", required_argument, NULL, 'r'},
+		{"out", required_argument, NULL, 'o'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int c;
+
+	cli->argv0 = argv[0];
+	while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': cli->db = optarg; break;
+		case 'H': cli->html = optarg; break;
+		case 's': cli->sarif = optarg; break;
+		case 'j': cli->junit = optarg; break;
+		case 'r': cli->replay = optarg; break;
+		case 'o': cli->out_dir = optarg; break;
+		case 'q': cli->quiet = true; break;
+		case 'b': {
+			char *end;
+
+			cli->budget = strtod(optarg, &end);
+			if (*end || cli->budget <= 0) {
+				fprintf(stderr, "apiary-check: --budget needs a positive number of seconds, got '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		}
+		case 'h': usage(stdout); exit(EXIT_CLEAN);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	cli->spec_path = argv[optind];
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {0};
+	struct apiary_diags diags;
+	struct apiary_bundle_ctx bctx = {0};
+	struct apiary_check_opts copts = {.sz = sizeof(copts)};
+	struct apiary_check_stats stats;
+	struct apiary_input replay_in;
+	size_t errors = 0;
+	int err, status = EXIT_ERROR;
+
+	if (parse_args(&cli, argc, argv))
+		return EXIT_ERROR;
+	apiary_diags_init(&diags);
+	apiary_check_output_init(&cli.out);
+
+	if (cli.replay && apiary_input_from_hex(cli.replay, &replay_in)) {
+		fprintf(stderr, "apiary-check: --replay takes the hex input printed with a violation "
+				"(it starts with 4101)\n");
+		goto out;
+	}
+
+	err = apiary_bundle_open(cli.spec_path, cli.out_dir, &bctx, &diags, stderr);
+	if (err)
+		goto out;
+	err = apiary_check_output_begin(&cli.out, bctx.spec, bctx.build, cli.db, &diags);
+	if (err)
+		goto out;
+
+	copts.budget_s = cli.budget;
+	copts.spec_path = cli.spec_path;
+	copts.argv0 = cli.argv0;
+	copts.on_violation = on_violation;
+	copts.arg = &cli;
+	copts.progress = isatty(STDERR_FILENO) ? stderr : NULL;
+	copts.only = cli.replay ? &replay_in : NULL;
+	err = apiary_check_run(bctx.spec, bctx.build, bctx.rt, &copts, &stats, &diags);
+	if (err)
+		goto out;
+
+	for (int i = 0; i < APIARY_INV__COUNT; i++)
+		if (i != APIARY_INV_ORDERING)
+			errors += stats.violations[i];
+	apiary_check_stats_print(&stats, bctx.spec, stdout);
+	status = errors ? EXIT_VIOLATIONS : EXIT_CLEAN;
+	err = apiary_check_output_finish(&cli.out, status, cli.html, cli.sarif, cli.junit,
+					 &diags);
+	if (err)
+		status = EXIT_ERROR;
+out:
+	apiary_diags_print(&diags, stderr);
+	apiary_check_output_free(&cli.out);
+	apiary_bundle_close(&bctx);
+	apiary_diags_free(&diags);
+	return status;
+}

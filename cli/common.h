@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* Pieces the CLIs share: open a bundle (spec -> build -> loaded), print
+ * violations and summaries, and send results to the store and CI files. */
+#ifndef APIARY_CLI_COMMON_H
+#define APIARY_CLI_COMMON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "apiary/check.h"
+#include "apiary/compiler.h"
+#include "apiary/runtime.h"
+#include "apiary/spec.h"
+#include "apiary/violation.h"
+
+struct apiary_bundle_ctx {
+	struct apiary_spec *spec;
+	struct apiary_build *build;
+	struct apiary_rt *rt;
+	char *tmp_dir; /* removed at close when we created it */
+};
+
+/* Parse and check the spec, compile it (into out_dir, or a fresh temporary
+ * directory), and load it with the one loader (every program goes through
+ * the verifier). Progress lines go to `progress` (may be NULL). */
+int apiary_bundle_open(const char *spec_path, const char *out_dir, struct apiary_bundle_ctx *b,
+		       struct apiary_diags *diags, FILE *progress);
+void apiary_bundle_close(struct apiary_bundle_ctx *b);
+
+/* Human form of a violation: invariant, teams, orderings, packet by layer,
+ * outcomes side by side, replay command. */
+void apiary_violation_print(const struct apiary_violation *v, size_t number, FILE *out);
+void apiary_check_stats_print(const struct apiary_check_stats *st, const struct apiary_spec *spec,
+			      FILE *out);
+
+/* Where check results go besides stdout: the store (written as found),
+ * SARIF, JUnit and HTML (written at the end). */
+struct apiary_check_output {
+	const struct apiary_spec *spec;
+	const struct apiary_build *build;
+	struct apiary_store *store;
+	long long run_id;
+	struct apiary_violation *kept; /* copies for SARIF/JUnit */
+	size_t nkept, capkept;
+};
+
+void apiary_check_output_init(struct apiary_check_output *o);
+int apiary_check_output_begin(struct apiary_check_output *o, const struct apiary_spec *spec,
+			      const struct apiary_build *build, const char *db,
+			      struct apiary_diags *diags);
+int apiary_check_output_add(struct apiary_check_output *o, const struct apiary_violation *v);
+int apiary_check_output_finish(struct apiary_check_output *o, int status, const char *html,
+			       const char *sarif, const char *junit, struct apiary_diags *diags);
+void apiary_check_output_free(struct apiary_check_output *o);
+
+#endif

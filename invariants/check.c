@@ -1,0 +1,1296 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The bounded checker: inputs x orderings x invariants.
+ *
+ * For each input (z3-generated frames, corpus seeds, or a replayed input):
+ *   1. every enforcer runs alone, twice: its verdicts, rewrites and writes
+ *      decide which pairs can interact (partial-order reduction), and a
+ *      difference between the two runs marks it nondeterministic;
+ *   2. every ordering allowed by the spec is reduced to its class (swapping
+ *      adjacent enforcers that cannot interact gives the same class) and one
+ *      representative per class runs, twice, from the same snapshot;
+ *   3. invariants are evaluated on those outcomes.
+ * Violations go to the caller's callback the moment they are found.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+
+#include "apiary/check.h"
+#include "apiary/packet.h"
+#include "apiary/z3gen.h"
+
+#define MAX_INPUTS 4096
+#define DEFAULT_MAX_ORDERINGS 40320
+#define MAX_OUTS (APIARY_INPUT_MAX_EVENTS * 3)
+
+/* One execution of an input: outcome per (event, hook) and the state delta. */
+struct run_result {
+	struct apiary_outcome outs[MAX_OUTS];
+	int out_event[MAX_OUTS];
+	enum apiary_hook out_hook[MAX_OUTS];
+	size_t nouts;
+	struct apiary_delta delta;
+	int err;
+};
+
+/* The chains of all hooks: one "ordering" of the whole bundle. */
+struct ordering {
+	int chain[APIARY_NHOOKS][APIARY_MAX_CHAIN];
+	size_t len[APIARY_NHOOKS];
+};
+
+/* What an enforcer did alone on the current input. */
+struct solo {
+	bool ran;
+	bool stops;       /* non-continue verdict on some event */
+	bool rewrites;    /* output bytes differ from input bytes */
+	bool nondet;      /* two identical runs differed */
+	char moved[160];  /* what moved, for the nondeterminism report */
+	bool *writes;     /* per rt map: changed it */
+	struct run_result res;
+};
+
+struct checker {
+	const struct apiary_spec *spec;
+	const struct apiary_build *build;
+	struct apiary_rt *rt;
+	const struct apiary_check_opts *opts;
+	struct apiary_check_stats *stats;
+	struct apiary_diags *diags;
+	struct apiary_snapshot *base;
+	size_t nmaps;
+	size_t nenf;
+
+	/* before[a][b]: a must run before b (declared order, closed; opaque last) */
+	bool before[APIARY_MAX_ENFORCERS][APIARY_MAX_ENFORCERS];
+	int hook_enf[APIARY_NHOOKS][APIARY_MAX_CHAIN];
+	size_t hook_n[APIARY_NHOOKS];
+	/* all allowed orderings per hook, enumerated once */
+	int *perms[APIARY_NHOOKS];
+	size_t nperms[APIARY_NHOOKS];
+	uint64_t perms_total[APIARY_NHOOKS];
+
+	struct solo solo[APIARY_MAX_ENFORCERS];
+	bool nondet_reported[APIARY_MAX_ENFORCERS];
+	bool interact[APIARY_MAX_ENFORCERS][APIARY_MAX_ENFORCERS];
+
+	/* distinct violations seen (dedup keys) */
+	char **seen;
+	size_t nseen, capseen;
+	bool stop;
+	struct timespec t0;
+};
+
+static const enum apiary_hook hooks[] = {APIARY_HOOK_XDP, APIARY_HOOK_TC_INGRESS,
+					 APIARY_HOOK_TC_EGRESS};
+
+const char *apiary_verdict_name(enum apiary_hook hook, int verdict)
+{
+	if (verdict == APIARY_VERDICT_UNKNOWN)
+		return "unknown";
+	if (hook == APIARY_HOOK_XDP) {
+		switch (verdict) {
+		case XDP_ABORTED: return "XDP_ABORTED";
+		case XDP_DROP: return "XDP_DROP";
+		case XDP_PASS: return "XDP_PASS";
+		case XDP_TX: return "XDP_TX";
+		case XDP_REDIRECT: return "XDP_REDIRECT";
+		}
+		return "XDP_?";
+	}
+	switch (verdict) {
+	case TC_ACT_UNSPEC: return "TC_ACT_UNSPEC";
+	case TC_ACT_OK: return "TC_ACT_OK";
+	case TC_ACT_RECLASSIFY: return "TC_ACT_RECLASSIFY";
+	case TC_ACT_SHOT: return "TC_ACT_SHOT";
+	case TC_ACT_PIPE: return "TC_ACT_PIPE";
+	case TC_ACT_STOLEN: return "TC_ACT_STOLEN";
+	case TC_ACT_REDIRECT: return "TC_ACT_REDIRECT";
+	}
+	return "TC_ACT_?";
+}
+
+bool apiary_verdict_continues(enum apiary_hook hook, int verdict)
+{
+	if (hook == APIARY_HOOK_XDP)
+		return verdict == XDP_PASS;
+	return verdict == TC_ACT_OK || verdict == TC_ACT_UNSPEC;
+}
+
+/* Does a verdict match the declared effect kind at this hook? */
+static bool verdict_is(enum apiary_hook hook, int verdict, enum apiary_verdict_kind k)
+{
+	bool xdp = hook == APIARY_HOOK_XDP;
+
+	switch (k) {
+	case APIARY_V_DROP: return xdp ? verdict == XDP_DROP : verdict == TC_ACT_SHOT;
+	case APIARY_V_PASS: return apiary_verdict_continues(hook, verdict);
+	case APIARY_V_TX: return xdp && verdict == XDP_TX;
+	case APIARY_V_REDIRECT: return xdp ? verdict == XDP_REDIRECT : verdict == TC_ACT_REDIRECT;
+	case APIARY_V_ABORTED: return xdp && verdict == XDP_ABORTED;
+	}
+	return false;
+}
+
+static const char *verdict_kind_name(enum apiary_verdict_kind k)
+{
+	static const char *names[] = {"drop", "pass", "tx", "redirect", "aborted"};
+
+	return names[k];
+}
+
+/* Next hook a frame reaches after a continue verdict (forwarding host). */
+static enum apiary_hook next_hook(enum apiary_hook h)
+{
+	switch (h) {
+	case APIARY_HOOK_XDP: return APIARY_HOOK_TC_INGRESS;
+	case APIARY_HOOK_TC_INGRESS: return APIARY_HOOK_TC_EGRESS;
+	default: return APIARY_HOOK_NONE;
+	}
+}
+
+static double elapsed(const struct checker *c)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - c->t0.tv_sec) + (t.tv_nsec - c->t0.tv_nsec) / 1e9;
+}
+
+/* ---- running ---------------------------------------------------------- */
+
+static int set_ordering(struct checker *c, const struct ordering *o)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < 3 && !err; i++)
+		err = apiary_rt_set_chain(c->rt, hooks[i], o->chain[hooks[i]], o->len[hooks[i]]);
+	return err;
+}
+
+/*
+ * Run every event of `in` along its path from the base snapshot, recording
+ * each hook's outcome, then the state delta against the base.
+ */
+static int run_input(struct checker *c, const struct apiary_input *in, struct run_result *r)
+{
+	struct apiary_snapshot *after = NULL;
+	int err;
+
+	apiary_delta_free(&r->delta);
+	r->nouts = 0;
+	err = apiary_rt_restore(c->rt, c->base);
+	if (err)
+		return err;
+	for (size_t e = 0; e < in->nevents; e++) {
+		struct apiary_event ev = in->events[e];
+
+		for (enum apiary_hook h = ev.hook; h != APIARY_HOOK_NONE; h = next_hook(h)) {
+			struct apiary_outcome *o;
+
+			if (r->nouts == MAX_OUTS)
+				return -E2BIG;
+			o = &r->outs[r->nouts];
+			ev.hook = h;
+			err = apiary_rt_run(c->rt, &ev, o);
+			if (err)
+				return err;
+			o->hook = h;
+			c->stats->runs++;
+			r->out_hook[r->nouts] = h;
+			r->out_event[r->nouts++] = (int)e;
+			if (!apiary_verdict_continues(h, o->verdict))
+				break;
+			if (o->len > sizeof(ev.data))
+				break; /* grew beyond a frame: it left the host */
+			memcpy(ev.data, o->data, o->len);
+			ev.len = (uint16_t)o->len;
+		}
+	}
+	err = apiary_rt_snapshot(c->rt, &after);
+	if (err)
+		return err;
+	err = apiary_snapshot_diff(c->base, after, &r->delta);
+	apiary_snapshot_free(after);
+	return err;
+}
+
+/* The frame that entered the hook of outcome i: the input event's frame, or
+ * what the previous hook on the same event's path let through. */
+static void frame_entering(const struct run_result *r, const struct apiary_input *in, size_t i,
+			   const uint8_t **data, uint32_t *len)
+{
+	const struct apiary_event *ev = &in->events[r->out_event[i]];
+
+	if (i > 0 && r->out_event[i - 1] == r->out_event[i]) {
+		*data = r->outs[i - 1].data;
+		*len = r->outs[i - 1].len;
+	} else {
+		*data = ev->data;
+		*len = ev->len;
+	}
+}
+
+/* Outcome equality that matters to invariants: verdicts, bytes, state. */
+static bool results_equal(const struct run_result *a, const struct run_result *b,
+			  char *what, size_t size)
+{
+	if (what && size)
+		what[0] = '\0';
+	if (a->nouts != b->nouts) {
+		if (what)
+			snprintf(what, size, "the frame reached a different number of hooks");
+		return false;
+	}
+	for (size_t i = 0; i < a->nouts; i++) {
+		const struct apiary_outcome *x = &a->outs[i], *y = &b->outs[i];
+
+		if (x->verdict != y->verdict) {
+			if (what)
+				snprintf(what, size, "verdict");
+			return false;
+		}
+		if (x->len != y->len || memcmp(x->data, y->data, x->len)) {
+			if (what)
+				snprintf(what, size, "output bytes");
+			return false;
+		}
+	}
+	if (!apiary_delta_equal(&a->delta, &b->delta)) {
+		if (what)
+			snprintf(what, size, "map state");
+		return false;
+	}
+	return true;
+}
+
+static bool trace_has(const struct run_result *r, int enforcer)
+{
+	for (size_t i = 0; i < r->nouts; i++)
+		for (size_t t = 0; t < r->outs[i].ntrace; t++)
+			if (r->outs[i].trace[t].enforcer == enforcer)
+				return true;
+	return false;
+}
+
+/* ---- orderings -------------------------------------------------------- */
+
+/* Close the declared order transitively and put prebuilt enforcers last. */
+static void build_constraints(struct checker *c)
+{
+	const struct apiary_spec *s = c->spec;
+
+	for (size_t i = 0; i < s->norders; i++) {
+		int a = apiary_spec_enforcer_index(s, s->orders[i].before.s);
+		int b = apiary_spec_enforcer_index(s, s->orders[i].after.s);
+
+		if (a >= 0 && b >= 0)
+			c->before[a][b] = true;
+	}
+	for (size_t p = 0; p < c->nenf; p++) {
+		if (!s->enforcers[p].code.prebuilt)
+			continue;
+		for (size_t o = 0; o < c->nenf; o++)
+			if (o != p && s->enforcers[o].hook == s->enforcers[p].hook)
+				c->before[o][p] = true;
+	}
+	for (size_t k = 0; k < c->nenf; k++)
+		for (size_t i = 0; i < c->nenf; i++)
+			for (size_t j = 0; j < c->nenf; j++)
+				if (c->before[i][k] && c->before[k][j])
+					c->before[i][j] = true;
+}
+
+struct perm_enum {
+	struct checker *c;
+	int hook;
+	int cur[APIARY_MAX_CHAIN];
+	bool used[APIARY_MAX_CHAIN];
+	size_t cap;
+	uint64_t count;
+};
+
+/* Enumerate linear extensions of the constraints (stores up to cap). */
+static void perm_rec(struct perm_enum *pe, size_t depth)
+{
+	struct checker *c = pe->c;
+	size_t n = c->hook_n[pe->hook];
+
+	if (depth == n) {
+		if (c->nperms[pe->hook] < pe->cap) {
+			memcpy(c->perms[pe->hook] + c->nperms[pe->hook] * n, pe->cur,
+			       n * sizeof(int));
+			c->nperms[pe->hook]++;
+		}
+		pe->count++;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int e = c->hook_enf[pe->hook][i];
+		bool ok = !pe->used[i];
+
+		for (size_t j = 0; ok && j < n; j++)
+			if (!pe->used[j] && j != i && c->before[c->hook_enf[pe->hook][j]][e])
+				ok = false;
+		if (!ok)
+			continue;
+		pe->used[i] = true;
+		pe->cur[depth] = e;
+		perm_rec(pe, depth + 1);
+		pe->used[i] = false;
+		/* stop enumerating (not counting) far past the cap: counting n! for
+		 * n = 16 would not finish; the count is then a lower bound */
+		if (pe->count > pe->cap * 64)
+			return;
+	}
+}
+
+static int enumerate_orderings(struct checker *c)
+{
+	size_t cap = c->opts->max_orderings ? c->opts->max_orderings : DEFAULT_MAX_ORDERINGS;
+
+	for (size_t i = 0; i < c->nenf; i++) {
+		int h = c->spec->enforcers[i].hook;
+
+		if (h <= 0 || h >= APIARY_NHOOKS || c->hook_n[h] >= APIARY_MAX_CHAIN)
+			return -EINVAL;
+		c->hook_enf[h][c->hook_n[h]++] = (int)i;
+	}
+	for (int h = 1; h < APIARY_NHOOKS; h++) {
+		struct perm_enum pe = {.c = c, .hook = h, .cap = cap};
+		size_t n = c->hook_n[h] ? c->hook_n[h] : 1;
+
+		c->perms[h] = calloc(cap, n * sizeof(int));
+		if (!c->perms[h])
+			return -ENOMEM;
+		perm_rec(&pe, 0);
+		c->perms_total[h] = pe.count;
+		if (pe.count > c->nperms[h])
+			c->stats->sampled = true;
+	}
+	return 0;
+}
+
+/*
+ * Canonical representative of an ordering's class: repeatedly take the
+ * smallest-index enforcer none of whose interacting predecessors is still
+ * waiting (lexicographic normal form of a trace).
+ */
+static void canonical(const struct checker *c, const int *perm, size_t n, int *out)
+{
+	bool done[APIARY_MAX_CHAIN] = {0};
+
+	for (size_t k = 0; k < n; k++) {
+		size_t best = n;
+
+		for (size_t i = 0; i < n; i++) {
+			bool ready = !done[i];
+
+			for (size_t j = 0; ready && j < i; j++)
+				if (!done[j] && c->interact[perm[j]][perm[i]])
+					ready = false;
+			if (ready && (best == n || perm[i] < perm[best]))
+				best = i;
+		}
+		done[best] = true;
+		out[k] = perm[best];
+	}
+}
+
+/* ---- violations --------------------------------------------------------- */
+
+static bool seen_before(struct checker *c, const char *key)
+{
+	for (size_t i = 0; i < c->nseen; i++)
+		if (!strcmp(c->seen[i], key))
+			return true;
+	if (c->nseen == c->capseen) {
+		size_t cap = c->capseen ? c->capseen * 2 : 16;
+		char **n = realloc(c->seen, cap * sizeof(*n));
+
+		if (!n)
+			return false;
+		c->seen = n;
+		c->capseen = cap;
+	}
+	c->seen[c->nseen] = strdup(key);
+	if (c->seen[c->nseen])
+		c->nseen++;
+	return false;
+}
+
+static void order_label(const struct checker *c, const struct ordering *o, char *buf, size_t size)
+{
+	size_t pos = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < 3; i++) {
+		int h = hooks[i];
+
+		if (!o->len[h])
+			continue;
+		pos += (size_t)snprintf(buf + pos, pos < size ? size - pos : 0, "%s%s: ",
+					pos ? "; " : "", apiary_hook_name(h));
+		for (size_t k = 0; k < o->len[h]; k++)
+			pos += (size_t)snprintf(buf + pos, pos < size ? size - pos : 0, "%s%s",
+						k ? " -> " : "",
+						c->spec->enforcers[o->chain[h][k]].name.s);
+	}
+}
+
+static int fill_run(const struct checker *c, struct apiary_vrun *vr, const char *label,
+		    const struct ordering *o, const struct run_result *r)
+{
+	vr->label = strdup(label);
+	if (o) {
+		for (size_t i = 0; i < 3; i++)
+			for (size_t k = 0; k < o->len[hooks[i]] && vr->norder < APIARY_MAX_CHAIN; k++)
+				vr->order[vr->norder++] = o->chain[hooks[i]][k];
+	}
+	vr->outcomes = calloc(r->nouts ? r->nouts : 1, sizeof(*vr->outcomes));
+	vr->changes = calloc(r->delta.n ? r->delta.n : 1, sizeof(*vr->changes));
+	if (!vr->label || !vr->outcomes || !vr->changes)
+		return -ENOMEM;
+	memcpy(vr->outcomes, r->outs, r->nouts * sizeof(*r->outs));
+	vr->noutcomes = r->nouts;
+	for (size_t i = 0; i < r->delta.n; i++) {
+		const struct apiary_map_change *m = &r->delta.changes[i];
+		struct apiary_vchange *v = &vr->changes[vr->nchanges++];
+
+		v->map = strdup(apiary_rt_map_name(c->rt, m->map));
+		v->key_size = m->key_size;
+		v->value_size = m->value_size;
+		v->key = malloc(m->key_size);
+		if (!v->map || !v->key)
+			return -ENOMEM;
+		memcpy(v->key, m->key, m->key_size);
+		if (m->before && (v->before = malloc(m->value_size)))
+			memcpy(v->before, m->before, m->value_size);
+		if (m->after && (v->after = malloc(m->value_size)))
+			memcpy(v->after, m->after, m->value_size);
+	}
+	return 0;
+}
+
+/*
+ * Build, deliver and free one violation. `key` deduplicates within this
+ * check; later occurrences only count.
+ */
+static int report(struct checker *c, enum apiary_invariant inv, enum apiary_vseverity sev,
+		  const int *parties, size_t nparties, const struct apiary_input *in,
+		  const char *key_suffix, const char *summary, const char *detail,
+		  const char *label_a, const struct ordering *oa, const struct run_result *ra,
+		  const char *label_b, const struct ordering *ob, const struct run_result *rb)
+{
+	struct apiary_violation v = {.invariant = inv, .severity = sev};
+	char key[512];
+	size_t pos;
+	int err = 0;
+
+	c->stats->occurrences++;
+	pos = (size_t)snprintf(key, sizeof(key), "%s", apiary_invariant_name(inv));
+	for (size_t i = 0; i < nparties; i++)
+		pos += (size_t)snprintf(key + pos, pos < sizeof(key) ? sizeof(key) - pos : 0, ":%s",
+					c->spec->enforcers[parties[i]].name.s);
+	if (key_suffix && pos < sizeof(key))
+		snprintf(key + pos, sizeof(key) - pos, ":%s", key_suffix);
+	if (seen_before(c, key))
+		return 0;
+	c->stats->violations[inv]++;
+
+	v.bundle = strdup(c->spec->bundle.s ? c->spec->bundle.s : "");
+	v.bundle_hash = strdup(c->build->bundle_hash_hex);
+	v.summary = strdup(summary);
+	v.detail = detail ? strdup(detail) : NULL;
+	v.dedup_key = strdup(key);
+	v.input = *in;
+	v.parties = calloc(nparties ? nparties : 1, sizeof(*v.parties));
+	if (!v.bundle || !v.bundle_hash || !v.summary || !v.dedup_key || !v.parties) {
+		err = -ENOMEM;
+		goto out;
+	}
+	v.names = calloc(c->nenf ? c->nenf : 1, sizeof(*v.names));
+	if (!v.names) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < c->nenf; i++)
+		if ((v.names[v.nnames] = strdup(c->spec->enforcers[i].name.s)))
+			v.nnames++;
+	for (size_t i = 0; i < nparties; i++) {
+		const struct apiary_enforcer *e = &c->spec->enforcers[parties[i]];
+		struct apiary_party *p = &v.parties[v.nparties++];
+
+		p->enforcer = strdup(e->name.s);
+		p->team = strdup(e->team.s ? e->team.s : "");
+		p->version = e->version;
+		p->spec_line = e->loc.line;
+		p->spec_col = e->loc.col;
+	}
+	if (ra) {
+		err = fill_run(c, &v.runs[v.nruns++], label_a, oa, ra);
+		if (err)
+			goto out;
+	}
+	if (rb) {
+		err = fill_run(c, &v.runs[v.nruns++], label_b, ob, rb);
+		if (err)
+			goto out;
+	}
+	{
+		char *hex = apiary_input_to_hex(in);
+		const char *argv0 = c->opts->argv0 ? c->opts->argv0 : "apiary-check";
+		size_t need;
+
+		if (!hex) {
+			err = -ENOMEM;
+			goto out;
+		}
+		need = strlen(argv0) + strlen(c->opts->spec_path ? c->opts->spec_path : "") +
+		       strlen(hex) + 32;
+		v.replay = malloc(need);
+		if (v.replay)
+			snprintf(v.replay, need, "%s %s --replay %s", argv0,
+				 c->opts->spec_path ? c->opts->spec_path : "bundle.spec", hex);
+		free(hex);
+	}
+	if (c->opts->on_violation && c->opts->on_violation(c->opts->arg, &v))
+		c->stop = true;
+out:
+	apiary_violation_free(&v);
+	return err;
+}
+
+/* ---- per-input analysis ---------------------------------------------- */
+
+static bool frame_matches(const struct apiary_pred *p, const struct apiary_event *ev)
+{
+	struct apiary_pkt_fields f;
+
+	if (!p)
+		return true;
+	if (apiary_packet_parse(ev->data, ev->len, &f))
+		return false;
+	return apiary_pred_eval(p, &f);
+}
+
+static void ordering_solo(const struct checker *c, int e, struct ordering *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->chain[c->spec->enforcers[e].hook][0] = e;
+	o->len[c->spec->enforcers[e].hook] = 1;
+}
+
+/* Which fields moved between two runs of the same thing. */
+static void describe_moved(const struct checker *c, const struct run_result *a,
+			   const struct run_result *b, char *buf, size_t size)
+{
+	size_t pos = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < a->nouts && i < b->nouts; i++) {
+		if (a->outs[i].verdict != b->outs[i].verdict && !strstr(buf, "verdict"))
+			pos += (size_t)snprintf(buf + pos, pos < size ? size - pos : 0, "%sverdict",
+						pos ? ", " : "");
+		if ((a->outs[i].len != b->outs[i].len ||
+		     memcmp(a->outs[i].data, b->outs[i].data, a->outs[i].len)) &&
+		    !strstr(buf, "bytes"))
+			pos += (size_t)snprintf(buf + pos, pos < size ? size - pos : 0,
+						"%soutput bytes", pos ? ", " : "");
+	}
+	for (size_t i = 0; i < a->delta.n; i++) {
+		const char *m = apiary_rt_map_name(c->rt, a->delta.changes[i].map);
+		bool same = false;
+
+		for (size_t j = 0; j < b->delta.n && !same; j++)
+			same = a->delta.changes[i].map == b->delta.changes[j].map &&
+			       a->delta.changes[i].key_size == b->delta.changes[j].key_size &&
+			       !memcmp(a->delta.changes[i].key, b->delta.changes[j].key,
+				       a->delta.changes[i].key_size) &&
+			       !!a->delta.changes[i].after == !!b->delta.changes[j].after &&
+			       (!a->delta.changes[i].after ||
+				!memcmp(a->delta.changes[i].after, b->delta.changes[j].after,
+					a->delta.changes[i].value_size));
+		if (!same && !strstr(buf, m))
+			pos += (size_t)snprintf(buf + pos, pos < size ? size - pos : 0,
+						"%smap %s", pos ? ", " : "", m);
+	}
+	if (!buf[0])
+		snprintf(buf, size, "map state");
+}
+
+/*
+ * Run each enforcer alone (twice): interaction facts for the reduction,
+ * nondeterminism, exclusive ownership, declared effects.
+ */
+static int analyse_solo(struct checker *c, const struct apiary_input *in)
+{
+	const struct apiary_spec *s = c->spec;
+	static struct run_result again;
+	int err;
+
+	for (size_t e = 0; e < c->nenf; e++) {
+		struct solo *so = &c->solo[e];
+		struct ordering o;
+
+		ordering_solo(c, (int)e, &o);
+		err = set_ordering(c, &o);
+		err = err ?: run_input(c, in, &so->res);
+		err = err ?: run_input(c, in, &again);
+		if (err)
+			return err;
+		so->ran = trace_has(&so->res, (int)e);
+		so->nondet = !results_equal(&so->res, &again, NULL, 0);
+		if (so->nondet)
+			describe_moved(c, &so->res, &again, so->moved, sizeof(so->moved));
+		so->stops = false;
+		so->rewrites = false;
+		for (size_t i = 0; i < so->res.nouts; i++) {
+			const struct apiary_outcome *out = &so->res.outs[i];
+
+			for (size_t t = 0; t < out->ntrace; t++) {
+				if (out->trace[t].enforcer != e)
+					continue;
+				if (!apiary_verdict_continues(s->enforcers[e].hook,
+							      out->trace[t].verdict))
+					so->stops = true;
+			}
+		}
+		/* bytes rewritten: the frame leaving e's hook differs from the one entering it */
+		for (size_t i = 0; i < so->res.nouts; i++) {
+			const struct apiary_outcome *out = &so->res.outs[i];
+			const uint8_t *before;
+			uint32_t blen;
+
+			frame_entering(&so->res, in, i, &before, &blen);
+			for (size_t t = 0; t < out->ntrace; t++)
+				if (out->trace[t].enforcer == e &&
+				    (out->len != blen || memcmp(out->data, before, blen)))
+					so->rewrites = true;
+		}
+		memset(so->writes, 0, c->nmaps * sizeof(bool));
+		for (size_t i = 0; i < so->res.delta.n; i++)
+			so->writes[so->res.delta.changes[i].map] = true;
+
+		if (so->nondet && !c->nondet_reported[e]) {
+			char summary[512];
+			int party = (int)e;
+
+			c->nondet_reported[e] = true;
+			c->stats->nondeterministic++;
+			snprintf(summary, sizeof(summary),
+				 "%s (team %s) is nondeterministic: the same input from the same "
+				 "state gave a different %s; its differences are not reported as "
+				 "order conflicts",
+				 s->enforcers[e].name.s, s->enforcers[e].team.s, so->moved);
+			err = report(c, APIARY_INV_NONDETERMINISM, APIARY_VS_ERROR, &party, 1, in,
+				     NULL, summary, NULL, "run 1", &o, &so->res, "run 2", &o,
+				     &again);
+			if (err)
+				return err;
+		}
+	}
+	apiary_delta_free(&again.delta);
+	return 0;
+}
+
+/* May a and b (same hook) change each other's outcome on this input? */
+static void compute_interactions(struct checker *c)
+{
+	for (size_t a = 0; a < c->nenf; a++) {
+		for (size_t b = 0; b < c->nenf; b++) {
+			const struct solo *x = &c->solo[a], *y = &c->solo[b];
+			bool inter = false;
+
+			if (a == b) {
+				c->interact[a][b] = false;
+				continue;
+			}
+			if (x->stops || y->stops || x->rewrites || y->rewrites)
+				inter = true;
+			for (size_t m = 0; !inter && m < c->nmaps; m++) {
+				if (x->writes[m] && apiary_rt_prog_uses_map(c->rt, (int)b, 0, m))
+					inter = true;
+				if (y->writes[m] && apiary_rt_prog_uses_map(c->rt, (int)a, 0, m))
+					inter = true;
+			}
+			c->interact[a][b] = inter;
+		}
+	}
+}
+
+static int check_exclusive(struct checker *c, const struct apiary_input *in)
+{
+	const struct apiary_spec *s = c->spec;
+
+	for (size_t x = 0; x < s->nexclusives; x++) {
+		const struct apiary_exclusive *ex = &s->exclusives[x];
+		int owner = apiary_spec_enforcer_index(s, ex->owner.s);
+
+		for (size_t m = 0; m < c->nmaps; m++) {
+			if (strcmp(apiary_rt_map_name(c->rt, m), ex->state.s))
+				continue;
+			for (size_t e = 0; e < c->nenf; e++) {
+				struct ordering o;
+				char summary[512];
+				int parties[2] = {(int)e, owner};
+				int err;
+
+				if ((int)e == owner || !c->solo[e].writes[m])
+					continue;
+				snprintf(summary, sizeof(summary),
+					 "%s (team %s) wrote state '%s', which is owned exclusively "
+					 "by %s",
+					 s->enforcers[e].name.s, s->enforcers[e].team.s, ex->state.s,
+					 ex->owner.s);
+				ordering_solo(c, (int)e, &o);
+				err = report(c, APIARY_INV_EXCLUSIVE, APIARY_VS_ERROR, parties, 2, in,
+					     ex->state.s, summary, NULL, s->enforcers[e].name.s, &o,
+					     &c->solo[e].res, NULL, NULL, NULL);
+				if (err)
+					return err;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The frame as it arrives at hook h on run r (NULL if it never does). */
+static const struct apiary_event *frame_at_hook(const struct run_result *r,
+						const struct apiary_input *in, enum apiary_hook h,
+						struct apiary_event *tmp)
+{
+	for (size_t i = 0; i < r->nouts; i++) {
+		const uint8_t *data;
+		uint32_t len;
+
+		if (r->out_hook[i] != h)
+			continue;
+		frame_entering(r, in, i, &data, &len);
+		tmp->hook = h;
+		tmp->len = (uint16_t)(len <= sizeof(tmp->data) ? len : sizeof(tmp->data));
+		memcpy(tmp->data, data, tmp->len);
+		return tmp;
+	}
+	return NULL;
+}
+
+static int check_effects(struct checker *c, const struct apiary_input *in)
+{
+	const struct apiary_spec *s = c->spec;
+	static struct apiary_event tmp;
+
+	for (size_t e = 0; e < c->nenf; e++) {
+		const struct apiary_enforcer *en = &s->enforcers[e];
+		const struct solo *so = &c->solo[e];
+
+		if (so->nondet || !so->ran)
+			continue;
+		for (size_t k = 0; k < en->neffects; k++) {
+			const struct apiary_effect *ef = &en->effects[k];
+			const struct apiary_event *ev = frame_at_hook(&so->res, in, en->hook, &tmp);
+			int verdict = 0;
+			bool found = false;
+			char summary[640], pred[256], key[32];
+			struct ordering o;
+			int party = (int)e, err;
+
+			if (!ev || !frame_matches(ef->when, ev))
+				continue;
+			for (size_t i = 0; i < so->res.nouts && !found; i++)
+				for (size_t t = 0; t < so->res.outs[i].ntrace; t++)
+					if (so->res.outs[i].trace[t].enforcer == e) {
+						verdict = so->res.outs[i].trace[t].verdict;
+						found = true;
+					}
+			if (!found || verdict_is(en->hook, verdict, ef->verdict))
+				continue;
+			apiary_pred_format(ef->when, pred, sizeof(pred));
+			snprintf(summary, sizeof(summary),
+				 "%s (team %s) declares `effect %s when %s`, but returned %s on a "
+				 "matching packet",
+				 en->name.s, en->team.s, verdict_kind_name(ef->verdict), pred,
+				 apiary_verdict_name(en->hook, verdict));
+			snprintf(key, sizeof(key), "effect%zu", k);
+			ordering_solo(c, (int)e, &o);
+			err = report(c, APIARY_INV_EFFECT, APIARY_VS_ERROR, &party, 1, in, key,
+				     summary, NULL, en->name.s, &o, &so->res, NULL, NULL, NULL);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* Who ended the path of event e before enforcer `who` could run. */
+static void who_stopped(const struct checker *c, const struct run_result *r, char *buf,
+			size_t size)
+{
+	for (size_t i = r->nouts; i-- > 0;) {
+		const struct apiary_outcome *o = &r->outs[i];
+
+		for (size_t t = o->ntrace; t-- > 0;) {
+			const struct apiary_trace_ent *te = &o->trace[t];
+
+			if (!apiary_verdict_continues(te->hook, te->verdict)) {
+				snprintf(buf, size, "%s (team %s) returned %s at %s",
+					 c->spec->enforcers[te->enforcer].name.s,
+					 c->spec->enforcers[te->enforcer].team.s,
+					 apiary_verdict_name(te->hook, te->verdict),
+					 apiary_hook_name(te->hook));
+				return;
+			}
+		}
+	}
+	snprintf(buf, size, "the frame never reached %s", "its hook");
+}
+
+static int check_coverage(struct checker *c, const struct apiary_input *in,
+			  const struct ordering *o, const struct run_result *r)
+{
+	const struct apiary_spec *s = c->spec;
+
+	for (size_t k = 0; k < s->ncovers; k++) {
+		const struct apiary_cover *cv = &s->covers[k];
+		int e = apiary_spec_enforcer_index(s, cv->enforcer.s);
+		char summary[768], pred[256], why[256], label[256], key[64];
+		int parties[2] = {e, -1};
+		size_t np = 1;
+
+		if (e < 0 || trace_has(r, e))
+			continue;
+		/* the input must match P where it enters */
+		if (!in->nevents || !frame_matches(cv->sees, &in->events[0]))
+			continue;
+		/* only the path of an event that could reach e's hook counts */
+		who_stopped(c, r, why, sizeof(why));
+		for (size_t i = r->nouts; i-- > 0 && np == 1;)
+			for (size_t t = r->outs[i].ntrace; t-- > 0;)
+				if (!apiary_verdict_continues(r->outs[i].trace[t].hook,
+							      r->outs[i].trace[t].verdict)) {
+					parties[np++] = r->outs[i].trace[t].enforcer;
+					break;
+				}
+		apiary_pred_format(cv->sees, pred, sizeof(pred));
+		snprintf(summary, sizeof(summary),
+			 "coverage: `cover %s sees %s` is broken: %s did not run on a matching "
+			 "packet because %s",
+			 cv->enforcer.s, pred, cv->enforcer.s, why);
+		order_label(c, o, label, sizeof(label));
+		snprintf(key, sizeof(key), "cover%zu", k);
+		int err = report(c, APIARY_INV_COVERAGE, APIARY_VS_ERROR, parties, np, in, key,
+				 summary, NULL, label, o, r, NULL, NULL, NULL);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Pairs whose relative order differs between two orderings and that interact. */
+static size_t differing_pairs(const struct checker *c, const struct ordering *a,
+			      const struct ordering *b, int (*pairs)[2], size_t max)
+{
+	size_t n = 0;
+
+	for (int h = 1; h < APIARY_NHOOKS; h++) {
+		for (size_t i = 0; i < a->len[h]; i++) {
+			for (size_t j = i + 1; j < a->len[h]; j++) {
+				int x = a->chain[h][i], y = a->chain[h][j];
+				size_t px = 0, py = 0;
+
+				for (size_t k = 0; k < b->len[h]; k++) {
+					if (b->chain[h][k] == x)
+						px = k;
+					if (b->chain[h][k] == y)
+						py = k;
+				}
+				if (px > py && c->interact[x][y] && n < max) {
+					pairs[n][0] = x < y ? x : y;
+					pairs[n][1] = x < y ? y : x;
+					n++;
+				}
+			}
+		}
+	}
+	return n;
+}
+
+static bool involves_nondet(const struct checker *c, int (*pairs)[2], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (c->solo[pairs[i][0]].nondet || c->solo[pairs[i][1]].nondet)
+			return true;
+	return false;
+}
+
+/* Declared `order a before b`: would swapping them change the outcome? */
+static int check_declared_orders(struct checker *c, const struct apiary_input *in,
+				 const struct ordering *base, const struct run_result *rbase)
+{
+	const struct apiary_spec *s = c->spec;
+	static struct run_result swapped;
+	int err = 0;
+
+	for (size_t k = 0; k < s->norders && !err; k++) {
+		int a = apiary_spec_enforcer_index(s, s->orders[k].before.s);
+		int b = apiary_spec_enforcer_index(s, s->orders[k].after.s);
+		struct ordering o = *base;
+		int h, ia = -1, ib = -1;
+		char summary[512], what[64], la[256], lb[256];
+		int parties[2] = {a, b};
+
+		if (a < 0 || b < 0 || s->enforcers[a].hook != s->enforcers[b].hook)
+			continue;
+		if (c->solo[a].nondet || c->solo[b].nondet)
+			continue;
+		h = s->enforcers[a].hook;
+		for (size_t i = 0; i < o.len[h]; i++) {
+			if (o.chain[h][i] == a)
+				ia = (int)i;
+			if (o.chain[h][i] == b)
+				ib = (int)i;
+		}
+		if (ia < 0 || ib < 0)
+			continue;
+		o.chain[h][ia] = b;
+		o.chain[h][ib] = a;
+		err = set_ordering(c, &o);
+		err = err ?: run_input(c, in, &swapped);
+		if (err)
+			break;
+		if (results_equal(rbase, &swapped, what, sizeof(what)))
+			continue;
+		snprintf(summary, sizeof(summary),
+			 "declared `order %s before %s` matters: run the other way round, the %s "
+			 "differs",
+			 s->orders[k].before.s, s->orders[k].after.s, what);
+		order_label(c, base, la, sizeof(la));
+		order_label(c, &o, lb, sizeof(lb));
+		err = report(c, APIARY_INV_ORDERING, APIARY_VS_INFO, parties, 2, in, NULL, summary,
+			     NULL, la, base, rbase, lb, &o, &swapped);
+	}
+	apiary_delta_free(&swapped.delta);
+	return err;
+}
+
+/*
+ * All ordering classes of this input: product over hooks of per-hook class
+ * representatives, run twice each; compare with the spec's own order.
+ */
+static int explore(struct checker *c, const struct apiary_input *in)
+{
+	int *reps[APIARY_NHOOKS] = {0};
+	size_t nreps[APIARY_NHOOKS] = {0};
+	size_t idx[APIARY_NHOOKS] = {0};
+	static struct run_result base_res, cur, again;
+	struct ordering base;
+	bool have_base = false;
+	uint64_t total = 1;
+	int err = 0;
+
+	for (int h = 1; h < APIARY_NHOOKS; h++) {
+		size_t n = c->hook_n[h];
+
+		total *= c->perms_total[h] ? c->perms_total[h] : 1;
+		reps[h] = calloc(c->nperms[h] ? c->nperms[h] : 1, (n ? n : 1) * sizeof(int));
+		if (!reps[h]) {
+			err = -ENOMEM;
+			goto out;
+		}
+		for (size_t p = 0; p < c->nperms[h]; p++) {
+			int canon[APIARY_MAX_CHAIN];
+			bool dup = false;
+
+			canonical(c, c->perms[h] + p * n, n, canon);
+			for (size_t r = 0; r < nreps[h] && !dup; r++)
+				dup = !memcmp(reps[h] + r * n, canon, n * sizeof(int));
+			if (!dup)
+				memcpy(reps[h] + nreps[h]++ * n, canon, n * sizeof(int));
+		}
+		if (!nreps[h])
+			nreps[h] = 1; /* empty hook: one empty ordering */
+	}
+	c->stats->orderings_total += total;
+
+	for (;;) {
+		struct ordering o = {0};
+		char what[64];
+
+		for (int h = 1; h < APIARY_NHOOKS; h++) {
+			o.len[h] = c->hook_n[h];
+			if (c->hook_n[h])
+				memcpy(o.chain[h], reps[h] + idx[h] * c->hook_n[h],
+				       c->hook_n[h] * sizeof(int));
+		}
+		err = set_ordering(c, &o);
+		err = err ?: run_input(c, in, &cur);
+		err = err ?: run_input(c, in, &again);
+		if (err)
+			goto out;
+		c->stats->orderings_run++;
+
+		if (results_equal(&cur, &again, NULL, 0)) {
+			err = check_coverage(c, in, &o, &cur);
+			if (err)
+				goto out;
+			if (!have_base) {
+				base = o;
+				base_res.nouts = cur.nouts;
+				memcpy(base_res.outs, cur.outs, cur.nouts * sizeof(cur.outs[0]));
+				memcpy(base_res.out_event, cur.out_event, sizeof(cur.out_event));
+				apiary_delta_free(&base_res.delta);
+				base_res.delta = cur.delta;
+				memset(&cur.delta, 0, sizeof(cur.delta));
+				have_base = true;
+				err = check_declared_orders(c, in, &base, &base_res);
+				if (err)
+					goto out;
+			} else if (!results_equal(&base_res, &cur, what, sizeof(what))) {
+				int pairs[8][2];
+				size_t np = differing_pairs(c, &base, &o, pairs, 8);
+
+				if (np && !involves_nondet(c, pairs, np)) {
+					int parties[2] = {pairs[0][0], pairs[0][1]};
+					char summary[512], la[256], lb[256];
+
+					snprintf(summary, sizeof(summary),
+						 "undeclared order dependence between %s (team %s) and "
+						 "%s (team %s): swapping them changes the %s; declare "
+						 "`order` or make them commute",
+						 c->spec->enforcers[parties[0]].name.s,
+						 c->spec->enforcers[parties[0]].team.s,
+						 c->spec->enforcers[parties[1]].name.s,
+						 c->spec->enforcers[parties[1]].team.s, what);
+					order_label(c, &base, la, sizeof(la));
+					order_label(c, &o, lb, sizeof(lb));
+					err = report(c, APIARY_INV_COMMUTATIVITY, APIARY_VS_ERROR,
+						     parties, 2, in, NULL, summary, NULL, la, &base,
+						     &base_res, lb, &o, &cur);
+					if (err)
+						goto out;
+				}
+			}
+		}
+		if (c->stop)
+			break;
+		/* next combination */
+		int h = 1;
+
+		while (h < APIARY_NHOOKS && ++idx[h] >= nreps[h])
+			idx[h++] = 0;
+		if (h == APIARY_NHOOKS)
+			break;
+	}
+out:
+	for (int h = 1; h < APIARY_NHOOKS; h++)
+		free(reps[h]);
+	apiary_delta_free(&cur.delta);
+	apiary_delta_free(&again.delta);
+	apiary_delta_free(&base_res.delta);
+	return err;
+}
+
+static int check_input(struct checker *c, const struct apiary_input *in)
+{
+	int err;
+
+	err = analyse_solo(c, in);
+	if (err)
+		return err;
+	compute_interactions(c);
+	err = check_exclusive(c, in);
+	err = err ?: check_effects(c, in);
+	err = err ?: explore(c, in);
+	c->stats->inputs++;
+	return err;
+}
+
+/* ---- inputs ------------------------------------------------------------- */
+
+struct input_list {
+	struct apiary_input *v;
+	size_t n, cap;
+};
+
+static int add_frame(struct input_list *l, enum apiary_hook hook, const uint8_t *frame,
+		     size_t len)
+{
+	struct apiary_input *in;
+
+	if (l->n == MAX_INPUTS)
+		return -E2BIG;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct apiary_input *n = realloc(l->v, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		l->v = n;
+		l->cap = cap;
+	}
+	in = &l->v[l->n++];
+	memset(in, 0, offsetof(struct apiary_input, events));
+	in->update_at = APIARY_INPUT_NO_UPDATE;
+	in->nevents = 1;
+	in->events[0].hook = hook;
+	if (len > APIARY_INPUT_MAX_FRAME)
+		len = APIARY_INPUT_MAX_FRAME;
+	memcpy(in->events[0].data, frame, len);
+	if (len < 14) {
+		memset(in->events[0].data + len, 0, 14 - len);
+		len = 14;
+	}
+	in->events[0].len = (uint16_t)len;
+	return 0;
+}
+
+struct gen_ctx {
+	struct input_list *list;
+	enum apiary_hook entry[APIARY_NHOOKS];
+	size_t nentry;
+	int err;
+};
+
+static int on_generated(void *arg, const uint8_t *frame, size_t len, const char *why)
+{
+	struct gen_ctx *g = arg;
+
+	(void)why;
+	for (size_t i = 0; i < g->nentry; i++) {
+		g->err = add_frame(g->list, g->entry[i], frame, len);
+		if (g->err)
+			return g->err == -E2BIG ? 1 : g->err;
+	}
+	return 0;
+}
+
+/*
+ * z3 inputs from every predicate of the spec: classifier match, effects,
+ * covers. Each frame enters at xdp (it then travels the forwarding path) and,
+ * when something runs at tc.egress, also at tc.egress alone (locally sent).
+ */
+static int generate_inputs(struct checker *c, struct input_list *l)
+{
+	const struct apiary_spec *s = c->spec;
+	struct apiary_z3gen *gen = NULL;
+	struct gen_ctx g = {.list = l};
+	struct apiary_z3gen_stats zs = {0};
+	int err;
+
+	g.entry[g.nentry++] = APIARY_HOOK_XDP;
+	if (c->hook_n[APIARY_HOOK_TC_EGRESS])
+		g.entry[g.nentry++] = APIARY_HOOK_TC_EGRESS;
+
+	err = apiary_z3gen_new(&gen);
+	if (err)
+		return err;
+	if (s->classifier && s->classifier->match)
+		err = apiary_z3gen_add(gen, s->classifier->match, "classifier match");
+	for (size_t e = 0; e < s->nenforcers && !err; e++)
+		for (size_t k = 0; k < s->enforcers[e].neffects && !err; k++)
+			err = apiary_z3gen_add(gen, s->enforcers[e].effects[k].when,
+					       s->enforcers[e].name.s);
+	for (size_t k = 0; k < s->ncovers && !err; k++)
+		err = apiary_z3gen_add(gen, s->covers[k].sees, s->covers[k].enforcer.s);
+	if (!err)
+		err = apiary_z3gen_run(gen, on_generated, &g, &zs);
+	apiary_z3gen_free(gen);
+	if (err < 0)
+		return err;
+	if (g.err < 0 && g.err != -E2BIG)
+		return g.err;
+	c->stats->inputs_z3 = l->n;
+	c->stats->z3_unsat = zs.unsat;
+	return 0;
+}
+
+int apiary_check_run(const struct apiary_spec *spec, const struct apiary_build *build,
+		     struct apiary_rt *rt, const struct apiary_check_opts *opts,
+		     struct apiary_check_stats *stats, struct apiary_diags *diags)
+{
+	struct checker *c;
+	struct input_list inputs = {0};
+	int err;
+
+	memset(stats, 0, sizeof(*stats));
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->spec = spec;
+	c->build = build;
+	c->rt = rt;
+	c->opts = opts;
+	c->stats = stats;
+	c->diags = diags;
+	c->nenf = spec->nenforcers;
+	c->nmaps = apiary_rt_nmaps(rt);
+	clock_gettime(CLOCK_MONOTONIC, &c->t0);
+	for (size_t e = 0; e < c->nenf; e++) {
+		c->solo[e].writes = calloc(c->nmaps ? c->nmaps : 1, sizeof(bool));
+		if (!c->solo[e].writes) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	build_constraints(c);
+	err = enumerate_orderings(c);
+	if (err)
+		goto out;
+	err = apiary_rt_snapshot(rt, &c->base);
+	if (err) {
+		apiary_error(diags, NULL, "cannot snapshot the bundle's maps: %s", strerror(-err));
+		goto out;
+	}
+
+	if (opts->only) {
+		err = add_frame(&inputs, APIARY_HOOK_XDP, NULL, 0);
+		if (!err)
+			inputs.v[0] = *opts->only;
+	} else {
+		err = generate_inputs(c, &inputs);
+		if (err)
+			apiary_error(diags, NULL, "generating inputs with z3 failed: %s",
+				     strerror(-err));
+	}
+	if (err)
+		goto out;
+	stats->inputs_planned = inputs.n;
+
+	for (size_t i = 0; i < inputs.n && !c->stop; i++) {
+		if (opts->budget_s > 0 && elapsed(c) > opts->budget_s) {
+			stats->budget_hit = true;
+			break;
+		}
+		err = check_input(c, &inputs.v[i]);
+		if (err) {
+			apiary_error(diags, NULL, "running input %zu failed: %s", i, strerror(-err));
+			goto out;
+		}
+		if (opts->progress && (i + 1) % 16 == 0)
+			fprintf(opts->progress, "\r  checked %zu/%zu inputs, %llu test runs, %.1fs",
+				i + 1, inputs.n, (unsigned long long)stats->runs, elapsed(c));
+	}
+	if (opts->progress && inputs.n >= 16)
+		fprintf(opts->progress, "\n");
+	/* leave the maps as loaded */
+	err = apiary_rt_restore(rt, c->base);
+out:
+	free(inputs.v);
+	for (size_t e = 0; e < APIARY_MAX_ENFORCERS; e++) {
+		free(c->solo[e].writes);
+		apiary_delta_free(&c->solo[e].res.delta);
+	}
+	for (int h = 0; h < APIARY_NHOOKS; h++)
+		free(c->perms[h]);
+	for (size_t i = 0; i < c->nseen; i++)
+		free(c->seen[i]);
+	free(c->seen);
+	apiary_snapshot_free(c->base);
+	free(c);
+	return err;
+}

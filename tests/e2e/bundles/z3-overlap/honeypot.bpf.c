@@ -5,9 +5,7 @@
  * Everything else passes untouched. */
 #include "../common/parse.h"
 
-#ifndef WATCHED_HOST
 #define WATCHED_HOST 0xc633644d /* 198.51.100.77 */
-#endif
 #define HONEYPOT 0xcb007105     /* 203.0.113.5 */
 
 SEC("xdp")

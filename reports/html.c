@@ -31,7 +31,8 @@ static const char css[] =
 	"th{background:#eef0f4;font-weight:600}"
 	".filters{position:sticky;top:0;z-index:2;background:#fff;border-bottom:1px solid var(--line);"
 	"padding:10px 28px;display:flex;gap:18px;align-items:center}"
-	".filters select{font:inherit;padding:2px 6px}"
+	".filters select{font:inherit;padding:2px 6px;max-width:280px}"
+	"td code,td{overflow-wrap:anywhere}table{max-width:100%}"
 	"article.violation{background:var(--card);border:1px solid var(--line);border-left:6px solid "
 	"var(--err);border-radius:6px;padding:14px 18px;margin:14px 0}"
 	"article.sev-info{border-left-color:var(--info)}article.waived{border-left-color:#9e9e9e;"
@@ -53,7 +54,8 @@ static const char css[] =
 	".L4{background:#fce4ec}.L5{background:#e0f7fa}.L6{background:#f9fbe7}.L7{background:#ede7f6}"
 	".legend span{padding:0 6px;margin-right:6px;border-radius:3px}"
 	"svg.order{display:block;margin:4px 0 10px}.empty{color:var(--muted);font-style:italic}"
-	"td.num{text-align:right}";
+	"td.num{text-align:right}table.outcomes td:nth-child(-n+2){white-space:nowrap}"
+	"table.outcomes{width:100%}";
 
 /* Filters by team and invariant; #team=..&inv=.. in the URL presets them.
  * Errors are recorded on <html data-js-error> so tests can see them. */
@@ -222,7 +224,7 @@ static const struct apiary_party *party_of(const struct apiary_violation *v, con
 /* Hex dump, 16 bytes a line: bytes coloured by decoded layer (d may be
  * NULL) and marked where they differ from `other` (may be NULL). */
 static void hexdump(FILE *out, const uint8_t *p, size_t len, const struct apiary_pkt_decoded *d,
-		    const uint8_t *other, size_t olen)
+		    const uint8_t *other, size_t olen, bool ascii)
 {
 	fputs("<pre class=\"hex\">", out);
 	if (!len)
@@ -252,13 +254,16 @@ static void hexdump(FILE *out, const uint8_t *p, size_t len, const struct apiary
 				fprintf(out, "%02x ", p[i]);
 			}
 		}
-		fputs(" |", out);
-		for (size_t i = line; i < line + 16 && i < len; i++) {
-			char c[2] = { (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '.', 0 };
+		if (ascii) {
+			fputs(" |", out);
+			for (size_t i = line; i < line + 16 && i < len; i++) {
+				char c[2] = { (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '.', 0 };
 
-			esc(out, c);
+				esc(out, c);
+			}
+			fputc('|', out);
 		}
-		fputs("|\n", out);
+		fputc('\n', out);
 	}
 	fputs("</pre>", out);
 }
@@ -355,7 +360,7 @@ static size_t first_diff_event(const struct apiary_violation *v)
 static void order_svg(FILE *out, const struct apiary_violation *v, const struct apiary_vrun *run,
 		      const struct names *nm, size_t ev)
 {
-	const int bw = 170, bh = 52, gap = 46, pad = 10;
+	const int bw = 196, bh = 52, gap = 46, pad = 10;
 	size_t n = run->norder > APIARY_MAX_CHAIN ? APIARY_MAX_CHAIN : run->norder;
 	int w = pad * 2 + (int)(n ? n : 1) * bw + (int)(n > 1 ? n - 1 : 0) * gap;
 	int hook = ev < v->input.nevents ? (int)v->input.events[ev].hook : 0;
@@ -372,7 +377,7 @@ static void order_svg(FILE *out, const struct apiary_violation *v, const struct 
 		fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#5b6475\">no ordering "
 			"recorded</text>", pad, pad + 20);
 	for (size_t i = 0; i < n; i++) {
-		char buf[32], vb[24], shown[24];
+		char buf[32], vb[24], shown[32];
 		const char *name = name_of(nm, run->order[i], buf, sizeof(buf));
 		const struct apiary_party *pt = party_of(v, name);
 		const struct apiary_trace_ent *te = trace_of(run, ev, run->order[i]);
@@ -382,10 +387,10 @@ static void order_svg(FILE *out, const struct apiary_violation *v, const struct 
 			"fill=\"%s\" stroke=\"%s\" stroke-width=\"%d\"/>", x, y, bw, bh,
 			pt ? "#fff8e1" : "#eceff1", pt ? "#ef6c00" : "#90a4ae", pt ? 2 : 1);
 		/* Long names are cut so they stay inside the box. */
-		if (strlen(name) > 20)
-			snprintf(shown, sizeof(shown), "%.18s..", name);
+		if (strlen(name) > 22)
+			snprintf(shown, sizeof(shown), "%.20s..", name);
 		else
-			snprintf(shown, sizeof(shown), "%.20s", name);
+			snprintf(shown, sizeof(shown), "%.22s", name);
 		fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"13\" font-weight=\"600\" "
 			"text-anchor=\"middle\" fill=\"#1d2330\"><title>", x + bw / 2, y + 20);
 		esc(out, name);
@@ -394,13 +399,13 @@ static void order_svg(FILE *out, const struct apiary_violation *v, const struct 
 		fprintf(out, "</text><text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\" "
 			"fill=\"#5b6475\">", x + bw / 2, y + 40);
 		if (pt)
-			escf(out, "%.14s", pt->team ? pt->team : "");
+			escf(out, "%.12s", pt->team ? pt->team : "");
 		if (te)
 			escf(out, "%s%s", pt ? " · " : "",
 			     apiary_verdict_name(te->hook ? te->hook : hook, te->verdict, vb,
 						 sizeof(vb)));
 		else
-			escf(out, "%s(did not run)", pt ? " · " : "");
+			escf(out, "%snot run", pt ? " · " : "");
 		fputs("</text>", out);
 		if (i + 1 < n) {
 			int x1 = x + bw + 4, x2 = x + bw + gap - 4, ym = y + bh / 2;
@@ -463,7 +468,7 @@ static void input_section(FILE *out, const struct apiary_violation *v)
 			fputs("</p>", out);
 		}
 		fputs("</div><div>", out);
-		hexdump(out, ev->data, len, &d, NULL, 0);
+		hexdump(out, ev->data, len, &d, NULL, 0, true);
 		fputs("</div></div></div>", out);
 	}
 }
@@ -580,7 +585,7 @@ static void outcomes_section(FILE *out, const struct apiary_violation *v, const 
 					olen = other->len > sizeof(other->data) ? sizeof(other->data) :
 										  other->len;
 				fprintf(out, "%u bytes", len);
-				hexdump(out, o->data, len, NULL, other ? other->data : NULL, olen);
+				hexdump(out, o->data, len, NULL, other ? other->data : NULL, olen, false);
 			}
 			fputs("</td>", out);
 		}

@@ -68,14 +68,16 @@ static void outcome_text(const struct apiary_violation *v, const struct apiary_o
 			 char *buf, size_t size)
 {
 	enum apiary_hook hook = (enum apiary_hook)o->hook;
-	size_t pos = (size_t)snprintf(buf, size, "%s", apiary_verdict_name(hook, o->verdict));
+	char vb[16];
+	size_t pos = (size_t)snprintf(buf, size, "%s",
+				      apiary_verdict_name(hook, o->verdict, vb, sizeof(vb)));
 
 	for (size_t t = 0; t < o->ntrace && pos < size; t++) {
 		const struct apiary_trace_ent *te = &o->trace[t];
 		const char *name = te->enforcer < v->nnames ? v->names[te->enforcer] : "?";
 
 		pos += (size_t)snprintf(buf + pos, size - pos, "%s%s %s", t ? ", " : " [", name,
-					apiary_verdict_name(te->hook, te->verdict));
+					apiary_verdict_name(te->hook, te->verdict, vb, sizeof(vb)));
 	}
 	if (o->ntrace && pos < size)
 		snprintf(buf + pos, size - pos, "]");

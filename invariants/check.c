@@ -21,6 +21,7 @@
 #include <linux/pkt_cls.h>
 
 #include "apiary/check.h"
+#include "apiary/violation.h"
 #include "apiary/packet.h"
 #include "apiary/z3gen.h"
 
@@ -89,30 +90,13 @@ struct checker {
 static const enum apiary_hook hooks[] = {APIARY_HOOK_XDP, APIARY_HOOK_TC_INGRESS,
 					 APIARY_HOOK_TC_EGRESS};
 
-const char *apiary_verdict_name(enum apiary_hook hook, int verdict)
+/* Verdict name for messages built with one snprintf (a few buffers rotate). */
+static const char *vname(int hook, int verdict)
 {
-	if (verdict == APIARY_VERDICT_UNKNOWN)
-		return "unknown";
-	if (hook == APIARY_HOOK_XDP) {
-		switch (verdict) {
-		case XDP_ABORTED: return "XDP_ABORTED";
-		case XDP_DROP: return "XDP_DROP";
-		case XDP_PASS: return "XDP_PASS";
-		case XDP_TX: return "XDP_TX";
-		case XDP_REDIRECT: return "XDP_REDIRECT";
-		}
-		return "XDP_?";
-	}
-	switch (verdict) {
-	case TC_ACT_UNSPEC: return "TC_ACT_UNSPEC";
-	case TC_ACT_OK: return "TC_ACT_OK";
-	case TC_ACT_RECLASSIFY: return "TC_ACT_RECLASSIFY";
-	case TC_ACT_SHOT: return "TC_ACT_SHOT";
-	case TC_ACT_PIPE: return "TC_ACT_PIPE";
-	case TC_ACT_STOLEN: return "TC_ACT_STOLEN";
-	case TC_ACT_REDIRECT: return "TC_ACT_REDIRECT";
-	}
-	return "TC_ACT_?";
+	static char bufs[4][16];
+	static unsigned next;
+
+	return apiary_verdict_name(hook, verdict, bufs[next++ % 4], sizeof(bufs[0]));
 }
 
 bool apiary_verdict_continues(enum apiary_hook hook, int verdict)
@@ -815,7 +799,7 @@ static int check_effects(struct checker *c, const struct apiary_input *in)
 				 "%s (team %s) declares `effect %s when %s`, but returned %s on a "
 				 "matching packet",
 				 en->name.s, en->team.s, verdict_kind_name(ef->verdict), pred,
-				 apiary_verdict_name(en->hook, verdict));
+				 vname(en->hook, verdict));
 			snprintf(key, sizeof(key), "effect%zu", k);
 			ordering_solo(c, (int)e, &o);
 			err = report(c, APIARY_INV_EFFECT, APIARY_VS_ERROR, &party, 1, in, key,
@@ -827,29 +811,29 @@ static int check_effects(struct checker *c, const struct apiary_input *in)
 	return 0;
 }
 
-/* Who ended the path of event e before enforcer `who` could run. */
-static void who_stopped(const struct checker *c, const struct run_result *r, char *buf,
-			size_t size)
+/* Did the path end in a drop that its enforcer declares (`effect drop when Q`
+ * with Q true for the frame it saw)? Such drops are intended and reviewed. */
+static bool declared_drop(const struct checker *c, const struct apiary_input *in,
+			  const struct run_result *r, int stopper, int verdict)
 {
-	for (size_t i = r->nouts; i-- > 0;) {
-		const struct apiary_outcome *o = &r->outs[i];
+	const struct apiary_enforcer *en = &c->spec->enforcers[stopper];
+	struct apiary_event tmp;
+	const struct apiary_event *ev;
 
-		for (size_t t = o->ntrace; t-- > 0;) {
-			const struct apiary_trace_ent *te = &o->trace[t];
-
-			if (!apiary_verdict_continues(te->hook, te->verdict)) {
-				snprintf(buf, size, "%s (team %s) returned %s at %s",
-					 c->spec->enforcers[te->enforcer].name.s,
-					 c->spec->enforcers[te->enforcer].team.s,
-					 apiary_verdict_name(te->hook, te->verdict),
-					 apiary_hook_name(te->hook));
-				return;
-			}
-		}
-	}
-	snprintf(buf, size, "the frame never reached %s", "its hook");
+	if (!verdict_is(en->hook, verdict, APIARY_V_DROP))
+		return false;
+	ev = frame_at_hook(r, in, en->hook, &tmp);
+	for (size_t k = 0; ev && k < en->neffects; k++)
+		if (en->effects[k].verdict == APIARY_V_DROP && frame_matches(en->effects[k].when, ev))
+			return true;
+	return false;
 }
 
+/*
+ * cover E sees P: every input matching P must reach E, unless it was dropped
+ * on purpose (a declared drop effect). A frame sent away (XDP_TX, redirect)
+ * or swallowed by an undeclared verdict breaks it.
+ */
 static int check_coverage(struct checker *c, const struct apiary_input *in,
 			  const struct ordering *o, const struct run_result *r)
 {
@@ -858,35 +842,55 @@ static int check_coverage(struct checker *c, const struct apiary_input *in,
 	for (size_t k = 0; k < s->ncovers; k++) {
 		const struct apiary_cover *cv = &s->covers[k];
 		int e = apiary_spec_enforcer_index(s, cv->enforcer.s);
-		char summary[768], pred[256], why[256], label[256], key[64];
-		int parties[2] = {e, -1};
-		size_t np = 1;
 
-		if (e < 0 || trace_has(r, e))
-			continue;
-		/* the input must match P where it enters */
-		if (!in->nevents || !frame_matches(cv->sees, &in->events[0]))
-			continue;
-		/* only the path of an event that could reach e's hook counts */
-		who_stopped(c, r, why, sizeof(why));
-		for (size_t i = r->nouts; i-- > 0 && np == 1;)
-			for (size_t t = r->outs[i].ntrace; t-- > 0;)
-				if (!apiary_verdict_continues(r->outs[i].trace[t].hook,
-							      r->outs[i].trace[t].verdict)) {
-					parties[np++] = r->outs[i].trace[t].enforcer;
-					break;
+		for (size_t ev = 0; e >= 0 && ev < in->nevents; ev++) {
+			char summary[768], pred[256], why[256], label[256], key[64];
+			int parties[2] = {e, -1}, stop_verdict = 0;
+			size_t np = 1;
+			bool ran = false;
+			int err;
+
+			if (!frame_matches(cv->sees, &in->events[ev]))
+				continue;
+			for (size_t i = 0; i < r->nouts; i++) {
+				if (r->out_event[i] != (int)ev)
+					continue;
+				for (size_t t = 0; t < r->outs[i].ntrace; t++) {
+					const struct apiary_trace_ent *te = &r->outs[i].trace[t];
+
+					if (te->enforcer == e)
+						ran = true;
+					else if (!apiary_verdict_continues(te->hook, te->verdict)) {
+						parties[1] = te->enforcer;
+						np = 2;
+						stop_verdict = te->verdict;
+					}
 				}
-		apiary_pred_format(cv->sees, pred, sizeof(pred));
-		snprintf(summary, sizeof(summary),
-			 "coverage: `cover %s sees %s` is broken: %s did not run on a matching "
-			 "packet because %s",
-			 cv->enforcer.s, pred, cv->enforcer.s, why);
-		order_label(c, o, label, sizeof(label));
-		snprintf(key, sizeof(key), "cover%zu", k);
-		int err = report(c, APIARY_INV_COVERAGE, APIARY_VS_ERROR, parties, np, in, key,
-				 summary, NULL, label, o, r, NULL, NULL, NULL);
-		if (err)
-			return err;
+			}
+			if (ran || (np == 2 && declared_drop(c, in, r, parties[1], stop_verdict)))
+				continue;
+			if (np == 2)
+				snprintf(why, sizeof(why), "%s (team %s) returned %s at %s",
+					 s->enforcers[parties[1]].name.s,
+					 s->enforcers[parties[1]].team.s,
+					 vname(s->enforcers[parties[1]].hook, stop_verdict),
+					 apiary_hook_name(s->enforcers[parties[1]].hook));
+			else
+				snprintf(why, sizeof(why), "the frame never reached %s",
+					 apiary_hook_name(s->enforcers[e].hook));
+			apiary_pred_format(cv->sees, pred, sizeof(pred));
+			snprintf(summary, sizeof(summary),
+				 "`cover %s sees %s` is broken: %s did not run on a matching packet "
+				 "(event %zu) because %s",
+				 cv->enforcer.s, pred, cv->enforcer.s, ev, why);
+			order_label(c, o, label, sizeof(label));
+			snprintf(key, sizeof(key), "cover%zu", k);
+			err = report(c, APIARY_INV_COVERAGE, APIARY_VS_ERROR, parties, np, in, key,
+				     summary, NULL, label, o, r, NULL, NULL, NULL);
+			if (err)
+				return err;
+			break;
+		}
 	}
 	return 0;
 }
@@ -1149,23 +1153,82 @@ static int add_frame(struct input_list *l, enum apiary_hook hook, const uint8_t 
 	return 0;
 }
 
+/*
+ * The reply to a frame: MACs, addresses and ports swapped. Checksums stay
+ * valid (the pseudo-header sum does not depend on the order). Returns false
+ * for frames that are not IPv4/IPv6.
+ */
+static bool make_reply(const uint8_t *f, size_t len, uint8_t *out)
+{
+	size_t l3 = 14, l4;
+	uint16_t type;
+	uint8_t proto, tmp[16];
+
+	if (len < 14)
+		return false;
+	memcpy(out, f, len);
+	memcpy(out, f + 6, 6);
+	memcpy(out + 6, f, 6);
+	type = (uint16_t)(f[12] << 8 | f[13]);
+	if (type == 0x8100 || type == 0x88a8) {
+		if (len < 18)
+			return false;
+		type = (uint16_t)(f[16] << 8 | f[17]);
+		l3 = 18;
+	}
+	if (type == 0x0800 && len >= l3 + 20) {
+		memcpy(tmp, f + l3 + 12, 4);
+		memcpy(out + l3 + 12, f + l3 + 16, 4);
+		memcpy(out + l3 + 16, tmp, 4);
+		proto = f[l3 + 9];
+		l4 = l3 + (size_t)(f[l3] & 0xf) * 4;
+	} else if (type == 0x86dd && len >= l3 + 40) {
+		memcpy(out + l3 + 8, f + l3 + 24, 16);
+		memcpy(out + l3 + 24, f + l3 + 8, 16);
+		proto = f[l3 + 6];
+		l4 = l3 + 40;
+	} else {
+		return false;
+	}
+	if ((proto == 6 || proto == 17) && len >= l4 + 4) {
+		memcpy(out + l4, f + l4 + 2, 2);
+		memcpy(out + l4 + 2, f + l4, 2);
+	}
+	return true;
+}
+
 struct gen_ctx {
 	struct input_list *list;
-	enum apiary_hook entry[APIARY_NHOOKS];
-	size_t nentry;
+	bool egress;
 	int err;
 };
 
+/* Each generated frame becomes: the frame entering at xdp; the frame and
+ * its reply (a two-event flow); and, when tc.egress has enforcers, the frame
+ * sent by the host itself. */
 static int on_generated(void *arg, const uint8_t *frame, size_t len, const char *why)
 {
 	struct gen_ctx *g = arg;
+	static uint8_t reply[APIARY_INPUT_MAX_FRAME];
 
 	(void)why;
-	for (size_t i = 0; i < g->nentry; i++) {
-		g->err = add_frame(g->list, g->entry[i], frame, len);
-		if (g->err)
-			return g->err == -E2BIG ? 1 : g->err;
+	if (len > APIARY_INPUT_MAX_FRAME)
+		len = APIARY_INPUT_MAX_FRAME;
+	g->err = add_frame(g->list, APIARY_HOOK_XDP, frame, len);
+	if (!g->err && make_reply(frame, len, reply)) {
+		g->err = add_frame(g->list, APIARY_HOOK_XDP, frame, len);
+		if (!g->err) {
+			struct apiary_input *in = &g->list->v[g->list->n - 1];
+
+			in->events[1] = in->events[0];
+			memcpy(in->events[1].data, reply, len);
+			in->nevents = 2;
+		}
 	}
+	if (!g->err && g->egress)
+		g->err = add_frame(g->list, APIARY_HOOK_TC_EGRESS, frame, len);
+	if (g->err)
+		return g->err == -E2BIG ? 1 : g->err;
 	return 0;
 }
 
@@ -1182,9 +1245,7 @@ static int generate_inputs(struct checker *c, struct input_list *l)
 	struct apiary_z3gen_stats zs = {0};
 	int err;
 
-	g.entry[g.nentry++] = APIARY_HOOK_XDP;
-	if (c->hook_n[APIARY_HOOK_TC_EGRESS])
-		g.entry[g.nentry++] = APIARY_HOOK_TC_EGRESS;
+	g.egress = c->hook_n[APIARY_HOOK_TC_EGRESS] > 0;
 
 	err = apiary_z3gen_new(&gen);
 	if (err)

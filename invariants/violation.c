@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
+#include "apiary/abi.h"
 #include "apiary/violation.h"
 
 const char *apiary_invariant_name(enum apiary_invariant inv)
@@ -118,4 +121,27 @@ int apiary_violation_copy(struct apiary_violation *dst, const struct apiary_viol
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/* Name of a verdict at a hook; buf holds the number for unknown values. */
+const char *apiary_verdict_name(int hook, int verdict, char *buf, size_t size)
+{
+	static const char *const xdp[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
+					   "XDP_REDIRECT" };
+	static const char *const tc[] = { "TC_ACT_OK",	   "TC_ACT_RECLASSIFY", "TC_ACT_SHOT",
+					  "TC_ACT_PIPE",   "TC_ACT_STOLEN",	"TC_ACT_QUEUED",
+					  "TC_ACT_REPEAT", "TC_ACT_REDIRECT" };
+
+	if (verdict == APIARY_VERDICT_UNKNOWN)
+		return "unknown";
+	if (hook == APIARY_HOOK_ID_XDP && verdict >= 0 && verdict < 5)
+		return xdp[verdict];
+	if ((hook == APIARY_HOOK_ID_TC_INGRESS || hook == APIARY_HOOK_ID_TC_EGRESS)) {
+		if (verdict == -1)
+			return "TC_ACT_UNSPEC";
+		if (verdict >= 0 && verdict < 8)
+			return tc[verdict];
+	}
+	snprintf(buf, size, "%d", verdict);
+	return buf;
 }

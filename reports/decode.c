@@ -281,24 +281,3 @@ void apiary_pkt_decode(const uint8_t *p, size_t len, struct apiary_pkt_decoded *
 }
 
 /* Verdict names of XDP and TC; the sentinel of opaque programs is named too. */
-const char *apiary_verdict_name(int hook, int verdict, char *buf, size_t size)
-{
-	static const char *const xdp[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
-					   "XDP_REDIRECT" };
-	static const char *const tc[] = { "TC_ACT_OK",	   "TC_ACT_RECLASSIFY", "TC_ACT_SHOT",
-					  "TC_ACT_PIPE",   "TC_ACT_STOLEN",	"TC_ACT_QUEUED",
-					  "TC_ACT_REPEAT", "TC_ACT_REDIRECT" };
-
-	if (verdict == APIARY_VERDICT_UNKNOWN)
-		return "unknown";
-	if (hook == APIARY_HOOK_ID_XDP && verdict >= 0 && verdict < 5)
-		return xdp[verdict];
-	if ((hook == APIARY_HOOK_ID_TC_INGRESS || hook == APIARY_HOOK_ID_TC_EGRESS)) {
-		if (verdict == -1)
-			return "TC_ACT_UNSPEC";
-		if (verdict >= 0 && verdict < 8)
-			return tc[verdict];
-	}
-	snprintf(buf, size, "%d", verdict);
-	return buf;
-}

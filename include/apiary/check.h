@@ -57,8 +57,6 @@ int apiary_check_run(const struct apiary_spec *spec, const struct apiary_build *
 		     struct apiary_rt *rt, const struct apiary_check_opts *opts,
 		     struct apiary_check_stats *stats, struct apiary_diags *diags);
 
-/* Verdict names for humans: "XDP_DROP", "TC_ACT_SHOT", ... */
-const char *apiary_verdict_name(enum apiary_hook hook, int verdict);
 /* Does this verdict hand the packet to the next enforcer / next hook? */
 bool apiary_verdict_continues(enum apiary_hook hook, int verdict);
 

@@ -91,8 +91,5 @@ struct apiary_pkt_decoded {
 /* Decode a frame (Ethernet first) layer by layer as far as it parses. */
 void apiary_pkt_decode(const uint8_t *p, size_t len, struct apiary_pkt_decoded *d);
 
-/* Name of a verdict at a hook ("XDP_DROP", "TC_ACT_SHOT"); buf holds the
- * number for unknown values. */
-const char *apiary_verdict_name(int hook, int verdict, char *buf, size_t size);
 
 #endif

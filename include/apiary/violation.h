@@ -27,6 +27,9 @@ enum apiary_invariant {
 };
 
 const char *apiary_invariant_name(enum apiary_invariant inv); /* "commutativity" */
+/* Name of a verdict at a hook ("XDP_DROP", "TC_ACT_SHOT"); buf holds the
+ * number for values without a name. */
+const char *apiary_verdict_name(int hook, int verdict, char *buf, size_t size);
 
 enum apiary_vseverity {
 	APIARY_VS_ERROR, /* fails the check (exit 1) */

@@ -124,6 +124,7 @@ int main(int argc, char **argv)
 	struct apiary_check_stats stats;
 	struct apiary_input replay_in;
 	size_t errors = 0;
+	bool begun = false, finished = false;
 	int err, status = EXIT_ERROR;
 
 	if (parse_args(&cli, argc, argv))
@@ -143,6 +144,7 @@ int main(int argc, char **argv)
 	err = apiary_check_output_begin(&cli.out, bctx.spec, bctx.build, cli.db, &diags);
 	if (err)
 		goto out;
+	begun = true;
 
 	copts.budget_s = cli.budget;
 	copts.spec_path = cli.spec_path;
@@ -160,11 +162,15 @@ int main(int argc, char **argv)
 			errors += stats.violations[i];
 	apiary_check_stats_print(&stats, bctx.spec, stdout);
 	status = errors ? EXIT_VIOLATIONS : EXIT_CLEAN;
+	finished = true;
 	err = apiary_check_output_finish(&cli.out, status, cli.html, cli.sarif, cli.junit,
 					 &diags);
 	if (err)
 		status = EXIT_ERROR;
 out:
+	/* a run that failed midway is recorded as such: never left "running" */
+	if (begun && !finished)
+		apiary_check_output_finish(&cli.out, EXIT_ERROR, NULL, NULL, NULL, &diags);
 	apiary_diags_print(&diags, stderr);
 	apiary_check_output_free(&cli.out);
 	apiary_bundle_close(&bctx);

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "apiary/packet.h"
+#include "apiary/report.h"
+#include "apiary/store.h"
 #include "common.h"
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -169,19 +171,48 @@ void apiary_check_output_init(struct apiary_check_output *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/* Open the store (if asked) and record the bundle, its objects and the run,
+ * before anything is explored: a killed check still leaves its run there. */
 int apiary_check_output_begin(struct apiary_check_output *o, const struct apiary_spec *spec,
 			      const struct apiary_build *build, const char *db,
 			      struct apiary_diags *diags)
 {
+	int err;
+
 	o->spec = spec;
 	o->build = build;
-	(void)db;
-	(void)diags;
+	if (!db)
+		return 0;
+	err = apiary_store_open(db, &o->store, diags);
+	if (err)
+		return err;
+	err = apiary_store_begin_run(o->store, spec->bundle.s, spec->version,
+				     build->bundle_hash_hex, spec->text, &o->run_id);
+	for (size_t i = 0; !err && i < build->nprogs; i++) {
+		char *hex = apiary_hex(build->progs[i].hash, sizeof(build->progs[i].hash));
+
+		if (!hex)
+			return -ENOMEM;
+		err = apiary_store_add_object(o->store, build->bundle_hash_hex,
+					      build->progs[i].object_path, hex);
+		free(hex);
+	}
+	if (err)
+		return apiary_error(diags, NULL, "cannot record the run in %s: %s", db,
+				    apiary_store_errmsg(o->store));
 	return 0;
 }
 
+/* Keep a copy for the CI files, and store it now (committed before the
+ * next violation is even searched for). */
 int apiary_check_output_add(struct apiary_check_output *o, const struct apiary_violation *v)
 {
+	if (o->store) {
+		int err = apiary_store_add_violation(o->store, o->run_id, v, NULL, NULL);
+
+		if (err)
+			return err;
+	}
 	if (o->nkept == o->capkept) {
 		size_t cap = o->capkept ? o->capkept * 2 : 16;
 		struct apiary_violation *n = realloc(o->kept, cap * sizeof(*n));
@@ -197,16 +228,103 @@ int apiary_check_output_add(struct apiary_check_output *o, const struct apiary_v
 	return 0;
 }
 
+/* Write a file through a temporary name, so a reader never sees half of it. */
+static int write_file(const char *path, struct apiary_check_output *o,
+		      int (*writer)(FILE *, struct apiary_check_output *), struct apiary_diags *diags)
+{
+	size_t n = strlen(path) + 8;
+	char *tmp = malloc(n);
+	FILE *f;
+	int err;
+
+	if (!tmp)
+		return -ENOMEM;
+	snprintf(tmp, n, "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		err = apiary_error(diags, NULL, "cannot write %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return err;
+	}
+	err = writer(f, o);
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		apiary_error(diags, NULL, "cannot write %s: %s", path, strerror(-err));
+	}
+	free(tmp);
+	return err;
+}
+
+static int write_sarif(FILE *f, struct apiary_check_output *o)
+{
+	struct apiary_sarif_opts so = {.sz = sizeof(so)};
+
+	return apiary_sarif_write(f, o->spec->path, o->kept, o->nkept, &so);
+}
+
+static int write_junit(FILE *f, struct apiary_check_output *o)
+{
+	unsigned checked = 1u << APIARY_INV_NONDETERMINISM | 1u << APIARY_INV_COMMUTATIVITY;
+
+	if (o->spec->norders)
+		checked |= 1u << APIARY_INV_ORDERING;
+	if (o->spec->ncovers)
+		checked |= 1u << APIARY_INV_COVERAGE;
+	if (o->spec->nexclusives)
+		checked |= 1u << APIARY_INV_EXCLUSIVE;
+	for (size_t i = 0; i < o->spec->nenforcers; i++)
+		if (o->spec->enforcers[i].neffects)
+			checked |= 1u << APIARY_INV_EFFECT;
+	return apiary_junit_write(f, o->spec->bundle.s, o->kept, o->nkept, checked);
+}
+
+static int write_html(FILE *f, struct apiary_check_output *o)
+{
+	struct apiary_stored_violation *sv = calloc(o->nkept ? o->nkept : 1, sizeof(*sv));
+	struct apiary_report r = {.sz = sizeof(r)};
+	int err;
+
+	if (!sv)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->nkept; i++) {
+		sv[i].id = (int64_t)i + 1;
+		sv[i].v = o->kept[i];
+		sv[i].count = 1;
+		sv[i].status = APIARY_VSTATUS_NEW;
+	}
+	r.violations = sv;
+	r.nviolations = o->nkept;
+	err = apiary_html_write(f, &r);
+	free(sv); /* the violations themselves stay owned by o->kept */
+	return err;
+}
+
 int apiary_check_output_finish(struct apiary_check_output *o, int status, const char *html,
 			       const char *sarif, const char *junit, struct apiary_diags *diags)
 {
-	(void)o;
-	(void)status;
-	(void)html;
-	(void)sarif;
-	(void)junit;
-	(void)diags;
-	return 0;
+	int err = 0;
+
+	if (o->store) {
+		enum apiary_run_result res = status == 0   ? APIARY_RUN_CLEAN
+					     : status == 1 ? APIARY_RUN_VIOLATIONS
+							   : APIARY_RUN_ERROR;
+
+		err = apiary_store_finish_run(o->store, o->run_id, res);
+		if (err)
+			apiary_error(diags, NULL, "cannot finish the run in the store: %s",
+				     apiary_store_errmsg(o->store));
+	}
+	if (!err && sarif)
+		err = write_file(sarif, o, write_sarif, diags);
+	if (!err && junit)
+		err = write_file(junit, o, write_junit, diags);
+	if (!err && html)
+		err = write_file(html, o, write_html, diags);
+	return err;
 }
 
 void apiary_check_output_free(struct apiary_check_output *o)
@@ -214,5 +332,6 @@ void apiary_check_output_free(struct apiary_check_output *o)
 	for (size_t i = 0; i < o->nkept; i++)
 		apiary_violation_free(&o->kept[i]);
 	free(o->kept);
+	apiary_store_close(o->store);
 	memset(o, 0, sizeof(*o));
 }

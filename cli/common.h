@@ -5,6 +5,7 @@
 #define APIARY_CLI_COMMON_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "apiary/check.h"
@@ -39,7 +40,7 @@ struct apiary_check_output {
 	const struct apiary_spec *spec;
 	const struct apiary_build *build;
 	struct apiary_store *store;
-	long long run_id;
+	int64_t run_id;
 	struct apiary_violation *kept; /* copies for SARIF/JUnit */
 	size_t nkept, capkept;
 };

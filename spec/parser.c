@@ -239,13 +239,29 @@ static int expect(struct parser *p, const char *s, const char *after)
 	return error_at(p, peek(p), "expected '%s' %s, found %s", s, after, found);
 }
 
-/* Skip to the next top-level keyword: the recovery point after a broken
+/* Skip to the next top-level keyword, or past the '}' that ends the
+ * broken declaration's body: the recovery point after a broken
  * declaration. */
 static void sync_top(struct parser *p)
 {
 	p->hard++;
-	while (!at_eof(p) && !at_decl_kw(p))
-		next(p);
+	while (!at_eof(p) && !at_decl_kw(p)) {
+		size_t i = p->pos, m, k;
+		struct token *t = next(p);
+
+		if (tok_is(t, "}"))
+			return;
+		if (!tok_is(t, "{") || !p->match || p->match[i] == NO_MATCH)
+			continue;
+		m = p->match[i];
+		for (k = i + 1; k < m; k++)
+			if (p->tok[k].kind == TK_IDENT && tok_in(&p->tok[k], decl_kws))
+				break;
+		if (k == m) {
+			p->pos = m + 1;
+			return;
+		}
+	}
 }
 
 /* Skip to the next item keyword of a body (kws), its closing '}' or a
@@ -1139,17 +1155,18 @@ static int effect(struct parser *p, struct apiary_enforcer *e)
 /* ("reads" | "writes") IDENT ("," IDENT)* */
 static int name_list(struct parser *p, struct apiary_name **v, size_t *n)
 {
+	struct token *kw = next(p);
 	int err;
 
-	next(p);
 	do {
 		struct apiary_name *nm;
 		char found[64];
 
 		if (tok_in(peek(p), item_kws)) {
 			describe(peek(p), found, sizeof(found));
-			return error_at(p, peek(p), "expected a state or classifier name, found %s",
-					found);
+			return error_at(p, peek(p),
+					"expected a state or classifier name after '%.*s', found %s",
+					(int)kw->len, kw->start, found);
 		}
 		nm = apiary__push(v, n, sizeof(*nm));
 		if (!nm)

@@ -255,7 +255,7 @@ static int gen_wrapper(FILE *f, const struct apiary_spec *s, const void *arg,
 static int run_clang(struct ctx *c, const struct apiary_loc *loc, const char *who,
 		     const char *src, const char *out, bool emit_llvm)
 {
-	char *inc = NULL, *outinc = NULL;
+	char *inc = NULL, *outinc = NULL, *prefix_map = NULL;
 	int err;
 
 	if (asprintf(&inc, "-I%s", APIARY_INCLUDE_DIR) < 0)
@@ -264,8 +264,15 @@ static int run_clang(struct ctx *c, const struct apiary_loc *loc, const char *wh
 		free(inc);
 		return -ENOMEM;
 	}
+	/* The build directory (often a fresh temporary one) must not reach the
+	 * objects' debug info: the bundle hash would differ from run to run. */
+	if (asprintf(&prefix_map, "-fdebug-prefix-map=%s=/apiary-build", c->b->out_dir) < 0) {
+		free(inc);
+		free(outinc);
+		return -ENOMEM;
+	}
 	{
-		char *argv[16];
+		char *argv[18];
 		int n = 0;
 
 		argv[n++] = (char *)c->clang;
@@ -274,6 +281,7 @@ static int run_clang(struct ctx *c, const struct apiary_loc *loc, const char *wh
 		argv[n++] = "-O2";
 		argv[n++] = "-g";
 		argv[n++] = "-fno-color-diagnostics";
+		argv[n++] = prefix_map;
 		argv[n++] = "-I" APIARY_BPF_MULTIARCH;
 		argv[n++] = inc;
 		argv[n++] = outinc;
@@ -288,6 +296,7 @@ static int run_clang(struct ctx *c, const struct apiary_loc *loc, const char *wh
 	}
 	free(inc);
 	free(outinc);
+	free(prefix_map);
 	return err;
 }
 

@@ -564,6 +564,10 @@ int apiary_gen_bundle_h(FILE *f, const struct apiary_spec *s, struct apiary_diag
 	if (s->nstates)
 		fprintf(f, "\n/* ---- declared state ---- */\n\n");
 	gen_bytes_types(f, s);
+	/* Wrappers of plain programs set APIARY_NO_STATE_MAPS: those programs
+	 * declare what they use themselves. */
+	if (s->nstates)
+		fprintf(f, "#ifndef APIARY_NO_STATE_MAPS\n");
 	for (size_t i = 0; i < s->nstates; i++) {
 		const struct apiary_state *st = &s->states[i];
 
@@ -589,7 +593,7 @@ int apiary_gen_bundle_h(FILE *f, const struct apiary_spec *s, struct apiary_diag
 		fprintf(f, "\t__type(value, %s);\n", vt);
 		fprintf(f, "} %s SEC(\".maps\");\n\n", id);
 	}
-	fprintf(f, "%s#endif\n", s->nstates ? "" : "\n");
+	fprintf(f, "%s#endif\n", s->nstates ? "#endif /* APIARY_NO_STATE_MAPS */\n" : "\n");
 	return err;
 }
 
@@ -755,6 +759,10 @@ int apiary_gen_wrapper(FILE *f, const struct apiary_spec *s, const struct apiary
 		   " * (moved to .text by the IR pass). */\n",
 		id, p->version);
 	fprintf(f, "#include \"%s\"\n", p->source_abs);
+	/* A plain program declares the state maps it uses itself (the loader
+	 * shares them by name): the wrapper must not declare them again. A
+	 * program written with apiary.h already has them. */
+	fprintf(f, "#define APIARY_NO_STATE_MAPS 1\n");
 	fprintf(f, "#include \"apiary/bpf/chain.h\"\n\n");
 	if (!entry) {
 		entry = APIARY_ENTRY_PLACEHOLDER;

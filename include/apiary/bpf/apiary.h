@@ -42,13 +42,18 @@
 
 /* ---- shared maps (names from abi.h) ----------------------------------- */
 
-/* Per-CPU scratch of the packet running now. */
+/* Per-CPU scratch of the packet running now. A plain program may declare it
+ * itself (identically) under this guard, to read the context without this
+ * header. */
+#ifndef APIARY_CTX_MAP_DEFINED
+#define APIARY_CTX_MAP_DEFINED
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct apiary_ctx);
 } apiary_ctx_map SEC(".maps");
+#endif
 
 /* Programs by APIARY_PROG_SLOT(enforcer, vslot); one array per program type. */
 struct {

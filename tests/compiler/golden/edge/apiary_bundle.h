@@ -27,6 +27,7 @@ struct apiary_bytes_8 {
 	__u8 b[8];
 };
 
+#ifndef APIARY_NO_STATE_MAPS
 /* state conn_bytes : hash(conn -> u64) max 65536 */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -43,4 +44,5 @@ struct {
 	__type(value, struct apiary_bytes_8);
 } blocked SEC(".maps");
 
+#endif /* APIARY_NO_STATE_MAPS */
 #endif

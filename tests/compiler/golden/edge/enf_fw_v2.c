@@ -2,6 +2,7 @@
  * The team's entry function becomes a subprogram of apiary_w_fw_v2
  * (moved to .text by the IR pass). */
 #include "@BPF_DIR@/fw2.bpf.c"
+#define APIARY_NO_STATE_MAPS 1
 #include "apiary/bpf/chain.h"
 
 SEC("xdp")

@@ -18,6 +18,7 @@
 
 /* ---- declared state ---- */
 
+#ifndef APIARY_NO_STATE_MAPS
 /* state conn_bytes : hash(u32 -> u64) max 1024 */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -26,4 +27,5 @@ struct {
 	__type(value, __u64);
 } conn_bytes SEC(".maps");
 
+#endif /* APIARY_NO_STATE_MAPS */
 #endif

@@ -2,6 +2,7 @@
  * The team's entry function becomes a subprogram of apiary_w_fw_v1
  * (moved to .text by the IR pass). */
 #include "@BPF_DIR@/fw.bpf.c"
+#define APIARY_NO_STATE_MAPS 1
 #include "apiary/bpf/chain.h"
 
 /* No `program` in the spec: the IR pass binds this to the source's

@@ -23,6 +23,7 @@ struct apiary_bytes_16 {
 	__u8 b[16];
 };
 
+#ifndef APIARY_NO_STATE_MAPS
 /* state hits : array(u32 -> u64) max 16 */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -39,4 +40,5 @@ struct {
 	__type(value, struct apiary_bytes_16);
 } seen SEC(".maps");
 
+#endif /* APIARY_NO_STATE_MAPS */
 #endif

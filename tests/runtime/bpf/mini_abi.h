@@ -83,6 +83,9 @@ static __always_inline void mini_next(void *x, struct apiary_ctx *c, __u32 hook,
 
 	if (!ch || step >= ch->len || step >= APIARY_MAX_CHAIN)
 		return;
+	/* Keep the mask: clang drops it after the check above, and the
+	 * verifier then sees a 64-bit index. */
+	asm volatile("" : "+r"(step));
 	e = ch->enforcer[step & (APIARY_MAX_CHAIN - 1)];
 	c->step = step;
 	if (e == MINI_OPAQUE_ENF) {

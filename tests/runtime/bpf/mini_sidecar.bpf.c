@@ -19,7 +19,7 @@ static __always_inline void mini_flow(struct apiary_ctx *c, void *data, void *en
 		c->flow_id = f->id;
 		return;
 	}
-	nf.id = c->seq;
+	nf.id = ((__u64)1 << 32) | p[29]; /* deterministic: restores compare equal */
 	nf.born_hook = hook;
 	nf.packets = 1;
 	bpf_map_update_elem(&apiary_flows, &k, &nf, BPF_ANY);

@@ -97,7 +97,8 @@ struct apiary_flow {
 	__u32 packets;     /* packets seen at any hook */
 	__u8 pin[APIARY_MAX_ENFORCERS]; /* version slot per enforcer, APIARY_NO_PIN = none */
 	__u32 label;       /* free for the bundle's enforcers */
-	__u32 pad;
+	__u32 orient;      /* 1 if the first packet's endpoints were swapped into canonical
+			    * order; a packet's direction = its own swap ^ orient */
 };
 
 struct apiary_trace_ent {

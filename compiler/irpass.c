@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The IR transformation between clang and object emission (see irpass.h).
+ * Written against the LLVM-C API so it stays in C with the rest of Apiary.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <llvm-c/BitReader.h>
+#include <llvm-c/BitWriter.h>
+#include <llvm-c/Core.h>
+
+#include "irpass.h"
+
+/* libbpf's section names for the program types Apiary chains: XDP ("xdp",
+ * "xdp.frags", "xdp/...") and sched_cls ("tc", "classifier", "action"). */
+bool apiary_irpass_section_fits(const char *sec, enum apiary_hook hook)
+{
+	static const char *const xdp[] = { "xdp", NULL };
+	static const char *const tc[] = { "tc", "classifier", "action", NULL };
+	const char *const *names = hook == APIARY_HOOK_XDP ? xdp : tc;
+
+	if (!sec || hook <= APIARY_HOOK_NONE || hook >= APIARY_HOOK__COUNT)
+		return false;
+	for (; *names; names++) {
+		size_t n = strlen(*names);
+
+		if (strncmp(sec, *names, n) == 0 &&
+		    (sec[n] == '\0' || sec[n] == '/' || sec[n] == '.'))
+			return true;
+	}
+	return false;
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return prefix && *prefix && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The single defined function in a section of the hook's type, not one of
+ * ours; NULL with a message otherwise. */
+static LLVMValueRef find_entry_by_section(LLVMModuleRef m, const struct apiary_irpass_opts *o,
+					  struct apiary_diags *d)
+{
+	LLVMValueRef found = NULL;
+	int n = 0;
+	char names[512] = "";
+
+	for (LLVMValueRef fn = LLVMGetFirstFunction(m); fn; fn = LLVMGetNextFunction(fn)) {
+		size_t len;
+		const char *name = LLVMGetValueName2(fn, &len);
+		const char *sec = LLVMGetSection(fn);
+
+		if (LLVMIsDeclaration(fn) || starts_with(name, o->skip_prefix))
+			continue;
+		if (!apiary_irpass_section_fits(sec, o->hook))
+			continue;
+		found = fn;
+		n++;
+		if (strlen(names) + len + 3 < sizeof(names)) {
+			strcat(names, n > 1 ? ", " : "");
+			strcat(names, name);
+		}
+	}
+	if (n == 1)
+		return found;
+	if (n == 0)
+		apiary_error(d, NULL,
+			     "%s: the source has no program in a section for %s (SEC(\"%s\")); "
+			     "name the entry with `program \"...\"`",
+			     o->who, apiary_hook_name(o->hook),
+			     o->hook == APIARY_HOOK_XDP ? "xdp" : "tc");
+	else
+		apiary_error(d, NULL,
+			     "%s: the source has %d programs for %s (%s); say which one is the "
+			     "entry with `program \"...\"`",
+			     o->who, n, apiary_hook_name(o->hook), names);
+	return NULL;
+}
+
+int apiary_irpass_module(LLVMModuleRef m, const struct apiary_irpass_opts *o, char **entry_out,
+			 struct apiary_diags *d)
+{
+	LLVMValueRef entry;
+	size_t len;
+	const char *name;
+
+	if (o->coverage)
+		return apiary_error(d, NULL,
+				    "%s: coverage instrumentation is not implemented yet in the IR "
+				    "pass (build without coverage)",
+				    o->who),
+		       -EOPNOTSUPP;
+
+	if (o->entry) {
+		entry = LLVMGetNamedFunction(m, o->entry);
+		if (!entry || LLVMIsDeclaration(entry)) {
+			apiary_error(d, NULL, "%s: no function named '%s' in the source (the spec's "
+					      "`program`)",
+				     o->who, o->entry);
+			return -ENOENT;
+		}
+	} else {
+		entry = find_entry_by_section(m, o, d);
+		if (!entry)
+			return -ENOENT;
+	}
+
+	/* The move itself: a static subprogram of whoever calls it. */
+	LLVMSetSection(entry, ".text");
+	LLVMSetLinkage(entry, LLVMInternalLinkage);
+	LLVMSetVisibility(entry, LLVMDefaultVisibility);
+
+	/* Bind the wrapper's placeholder declaration to the entry found. */
+	if (o->placeholder) {
+		LLVMValueRef ph = LLVMGetNamedFunction(m, o->placeholder);
+
+		if (ph && ph != entry && LLVMIsDeclaration(ph)) {
+			LLVMValueRef repl = entry;
+
+			if (LLVMTypeOf(ph) != LLVMTypeOf(entry))
+				repl = LLVMConstBitCast(entry, LLVMTypeOf(ph));
+			LLVMReplaceAllUsesWith(ph, repl);
+			LLVMDeleteFunction(ph);
+		}
+	}
+
+	name = LLVMGetValueName2(entry, &len);
+	if (entry_out) {
+		*entry_out = strndup(name, len);
+		if (!*entry_out)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int apiary_irpass_file(const char *in_path, const char *out_path,
+		       const struct apiary_irpass_opts *o, char **entry_out, struct apiary_diags *d)
+{
+	LLVMContextRef ctx = LLVMContextCreate();
+	LLVMMemoryBufferRef buf = NULL;
+	LLVMModuleRef m = NULL;
+	char *msg = NULL;
+	int err = 0;
+
+	if (LLVMCreateMemoryBufferWithContentsOfFile(in_path, &buf, &msg)) {
+		err = apiary_error(d, NULL, "%s: cannot read %s: %s", o->who, in_path,
+				   msg ? msg : "?");
+		goto out;
+	}
+	/* Parsing copies what it needs: buf stays ours. */
+	if (LLVMParseBitcodeInContext2(ctx, buf, &m)) {
+		err = apiary_error(d, NULL, "%s: %s is not LLVM bitcode", o->who, in_path);
+		goto out;
+	}
+	err = apiary_irpass_module(m, o, entry_out, d);
+	if (err)
+		goto out;
+	if (LLVMWriteBitcodeToFile(m, out_path)) {
+		err = apiary_error(d, NULL, "%s: cannot write %s", o->who, out_path);
+		goto out;
+	}
+out:
+	if (msg)
+		LLVMDisposeMessage(msg);
+	if (m)
+		LLVMDisposeModule(m);
+	if (buf)
+		LLVMDisposeMemoryBuffer(buf);
+	LLVMContextDispose(ctx);
+	return err;
+}

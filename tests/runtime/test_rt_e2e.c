@@ -153,6 +153,8 @@ static int chain_teardown(void **state)
 {
 	struct fx *f = *state;
 
+	if (!f)
+		return 0;
 	apiary_snapshot_free(f->init);
 	apiary_rt_free(f->rt);
 	free(f);

@@ -279,29 +279,63 @@ static int merge(size_t map, const struct snap_map *a, const struct snap_map *b,
 	return err;
 }
 
+/* What restore must write back into one map: entries to update (key and
+ * value) and keys to delete, applied in batches. */
 struct restore_arg {
-	const struct apiary_rt *rt;
+	struct snap_map upd; /* keys + values to write */
+	struct snap_map del; /* keys to delete (vsz 0) */
 };
 
-/* Put one entry back: a = current, b = snapshot. */
+/* Collect one entry: cur = now in the map, want = in the snapshot. */
 static int restore_one(void *arg, size_t map, const struct snap_map *sm, const uint8_t *key,
 		       const uint8_t *cur, const uint8_t *want)
 {
-	const struct restore_arg *ra = arg;
-	const struct rt_map *m = &ra->rt->maps[map];
+	struct restore_arg *ra = arg;
+	struct snap_map *t = want ? &ra->upd : &ra->del;
+	int err = snap_reserve(t, 1);
 
-	if (!want) {
-		if (bpf_map_delete_elem(m->fd, key) && errno != ENOENT)
-			return -errno;
-		return 0;
+	if (err)
+		return err;
+	memcpy(t->keys + t->n * t->ksz, key, t->ksz);
+	if (want)
+		memcpy(t->vals + t->n * t->vsz, want, t->vsz);
+	t->n++;
+	return 0;
+}
+
+/* Write the collected entries: update_batch/delete_batch where the map
+ * type has them (hash maps), element by element otherwise. */
+static int restore_apply(const struct rt_map *m, const struct restore_arg *ra)
+{
+	uint32_t count;
+	size_t i;
+
+	if (ra->del.n) {
+		count = (uint32_t)ra->del.n;
+		if (m->type == BPF_MAP_TYPE_ARRAY || m->type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+		    bpf_map_delete_batch(m->fd, ra->del.keys, &count, NULL)) {
+			for (i = 0; i < ra->del.n; i++)
+				if (bpf_map_delete_elem(m->fd, ra->del.keys + i * ra->del.ksz) &&
+				    errno != ENOENT)
+					return -errno;
+		}
 	}
-	return bpf_map_update_elem(m->fd, key, want, BPF_ANY) ? -errno : 0;
+	if (ra->upd.n) {
+		count = (uint32_t)ra->upd.n;
+		if (m->type == BPF_MAP_TYPE_LPM_TRIE ||
+		    bpf_map_update_batch(m->fd, ra->upd.keys, ra->upd.vals, &count, NULL)) {
+			for (i = 0; i < ra->upd.n; i++)
+				if (bpf_map_update_elem(m->fd, ra->upd.keys + i * ra->upd.ksz,
+							ra->upd.vals + i * ra->upd.vsz, BPF_ANY))
+					return -errno;
+		}
+	}
+	return 0;
 }
 
 int apiary_rt_restore(struct apiary_rt *rt, const struct apiary_snapshot *snap)
 {
 	struct apiary_snapshot *cur = NULL;
-	struct restore_arg ra = { rt };
 	size_t i;
 	int err;
 
@@ -309,10 +343,22 @@ int apiary_rt_restore(struct apiary_rt *rt, const struct apiary_snapshot *snap)
 		return -EINVAL;
 	err = apiary_rt_snapshot(rt, &cur);
 	for (i = 0; !err && i < rt->nmaps; i++) {
-		if (snap->maps[i].ksz != cur->maps[i].ksz || snap->maps[i].vsz != cur->maps[i].vsz)
+		struct restore_arg ra;
+
+		if (snap->maps[i].ksz != cur->maps[i].ksz || snap->maps[i].vsz != cur->maps[i].vsz) {
 			err = -EINVAL;
-		else
-			err = merge(i, &cur->maps[i], &snap->maps[i], restore_one, &ra);
+			break;
+		}
+		memset(&ra, 0, sizeof(ra));
+		ra.upd.ksz = ra.del.ksz = snap->maps[i].ksz;
+		ra.upd.vsz = snap->maps[i].vsz;
+		err = merge(i, &cur->maps[i], &snap->maps[i], restore_one, &ra);
+		if (!err)
+			err = restore_apply(&rt->maps[i], &ra);
+		free(ra.upd.keys);
+		free(ra.upd.vals);
+		free(ra.del.keys);
+		free(ra.del.vals);
 	}
 	apiary_snapshot_free(cur);
 	return err;

@@ -30,6 +30,7 @@ struct cspec {
 	struct apiary_state st[1];
 	struct apiary_enforcer enf[MAXE];
 	struct apiary_name writes[MAXE];
+	struct apiary_update up[1];
 	char res[MAXE][512];
 };
 
@@ -90,7 +91,8 @@ static const char spec_text[] =
 	"enforcer c team red version 1 at xdp { source \"comp_c.bpf.c\" program \"append_c\" writes order_log }\n"
 	"enforcer rw team green version 1 at xdp { source \"comp_rewrite.bpf.c\" }\n"
 	"enforcer seen team blue version 1 at xdp { source \"comp_seen.bpf.c\" writes order_log }\n"
-	"enforcer lb team vendor version 1 at xdp { object \"opaque.bpf.o\" program \"lb_main\" }\n";
+	"enforcer lb team vendor version 1 at xdp { object \"opaque.bpf.o\" program \"lb_main\" }\n"
+	"update a to version 2 { source \"comp_b.bpf.c\" program \"append_b\" }\n";
 
 static int setup(void **state)
 {
@@ -107,6 +109,12 @@ static int setup(void **state)
 	cs_add(&f->cs, "rw", "green", "comp_rewrite.bpf.c", NULL, false);
 	cs_add(&f->cs, "seen", "blue", "comp_seen.bpf.c", NULL, false);
 	cs_add(&f->cs, "lb", "vendor", "opaque.bpf.o", "lb_main", true);
+	/* a's version 2 runs b's code: tells the version slots apart. */
+	f->cs.up[0].enforcer.s = "a";
+	f->cs.up[0].version = 2;
+	f->cs.up[0].code = f->cs.enf[1].code;
+	f->cs.s.updates = f->cs.up;
+	f->cs.s.nupdates = 1;
 	apiary_diags_init(&d);
 	err = apiary_compile(&f->cs.s, &bo, &f->b, &d);
 	if (err)
@@ -280,6 +288,33 @@ static void test_state(void **state)
 	apiary_snapshot_free(s2);
 }
 
+/* Version routing: slot 1 holds a's update; NAIVE sends every packet to
+ * the default slot. */
+static void test_routes(void **state)
+{
+	struct fx *f = *state;
+	struct apiary_event ev;
+	static struct apiary_outcome o;
+
+	assert_true(apiary_rt_prog_fd(f->rt, 0, 1) >= 0);
+	assert_int_equal(apiary_rt_prog_fd(f->rt, 1, 1), -1);
+	frame(&ev);
+	assert_int_equal(apiary_rt_restore(f->rt, f->init), 0);
+	assert_int_equal(apiary_rt_set_chain(f->rt, APIARY_HOOK_XDP, (int[]){ 0 }, 1), 0);
+	assert_int_equal(apiary_rt_set_route(f->rt, 0, 1, APIARY_ROUTE_NAIVE), 0);
+	assert_int_equal(apiary_rt_run(f->rt, &ev, &o), 0);
+	assert_int_equal(o.ntrace, 1);
+	assert_int_equal(o.trace[0].enforcer, 0);
+	assert_int_equal(o.trace[0].vslot, 1);
+	assert_int_equal(order_log(f->rt, 0), 2);
+	assert_int_equal(apiary_rt_set_route(f->rt, 0, 0, APIARY_ROUTE_PINNED), 0);
+	assert_int_equal(apiary_rt_run(f->rt, &ev, &o), 0);
+	assert_int_equal(o.trace[0].vslot, 0);
+	assert_int_equal(order_log(f->rt, 0), 1);
+	assert_int_equal(apiary_rt_set_route(f->rt, 0, 2, APIARY_ROUTE_PINNED), -EINVAL);
+	assert_int_equal(apiary_rt_set_route(f->rt, 0, 0, 7), -EINVAL);
+}
+
 /* (e) a rejected source enforcer: the diagnostic points into the team's
  * file (not the generated wrapper), with the line and the explanation. */
 static void test_rejected(void **state)
@@ -331,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_default),
 		cmocka_unit_test(test_continue_drop),
 		cmocka_unit_test(test_state),
+		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_rejected),
 	};
 

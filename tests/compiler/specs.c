@@ -342,7 +342,7 @@ static const char preds_text[] =
 	"state hits : array(u32 -> u64) max 16\n"
 	"state seen : percpu_hash(flow6 -> bytes[16]) max 4096\n"
 	"enforcer tagger team netops version 7 at tc.ingress {\n"
-	"    source \"meter.bpf.c\" program \"meter_main\"\n"
+	"    source \"tagger.bpf.c\"\n"
 	"}\n";
 
 struct apiary_spec *tspec_preds(const char *dir)
@@ -375,7 +375,7 @@ struct apiary_spec *tspec_preds(const char *dir)
 	add_state(s, "seen", APIARY_MAP_PERCPU_HASH, ty(APIARY_TY_FLOW, 40, "flow6"),
 		  ty(APIARY_TY_BYTES, 16, NULL), 4096);
 	add_enf(s, "tagger", "netops", 7, APIARY_HOOK_TC_INGRESS,
-		code(dir, "meter.bpf.c", "meter_main", 0));
+		code(dir, "tagger.bpf.c", NULL, 0));
 	return finish(s);
 }
 

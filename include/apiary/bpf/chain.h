@@ -33,7 +33,7 @@
 static __always_inline void apiary__record(struct apiary_ctx *c, __u32 enf, __u32 vslot,
 					   int verdict)
 {
-	__u32 n = c->ntrace;
+	__u64 n = c->ntrace;
 
 	if (n >= APIARY_MAX_TRACE)
 		return;
@@ -42,14 +42,17 @@ static __always_inline void apiary__record(struct apiary_ctx *c, __u32 enf, __u3
 	c->trace[n].hook = (__u8)c->hook;
 	c->trace[n].pad = 0;
 	c->trace[n].verdict = verdict;
-	c->ntrace = n + 1;
+	c->ntrace = (__u32)n + 1;
 }
 
 /* Version slot of enforcer `enf` for this packet: the flow's pin when the
  * route is PINNED and the flow has one, else the route's default. */
-static __always_inline __u32 apiary__vslot(struct apiary_ctx *c, __u32 enf)
+static __always_inline __u32 apiary__vslot(struct apiary_ctx *c, __u64 enf)
 {
-	struct apiary_route *r = bpf_map_lookup_elem(&apiary_routes, &enf);
+	/* The lookup key is a copy: a variable whose address is taken lives on
+	 * the stack, and a bounds check on one load does not cover the next. */
+	__u32 key = (__u32)enf;
+	struct apiary_route *r = bpf_map_lookup_elem(&apiary_routes, &key);
 	__u32 vslot = 0;
 
 	if (r) {
@@ -67,12 +70,15 @@ static __always_inline __u32 apiary__vslot(struct apiary_ctx *c, __u32 enf)
 /* Tail-call the enforcer at `step` of this hook's chain. Returns `verdict`
  * when the chain has no such step or its slot is empty: the chain ends with
  * the verdict of the last enforcer that ran (or the dispatcher's continue). */
-static __always_inline int apiary__next(void *ctx, void *progs, struct apiary_ctx *c, __u32 step,
+static __always_inline int apiary__next(void *ctx, void *progs, struct apiary_ctx *c, __u64 step,
 					int verdict)
 {
+	/* step is 64-bit on purpose: a __u32 gets truncated twice (bounds check
+	 * and index) in separate registers, and the verifier cannot tie them. */
 	__u32 hook = c->hook;
 	struct apiary_chain *ch = bpf_map_lookup_elem(&apiary_chain, &hook);
-	__u32 enf, vslot, slot;
+	__u64 enf;
+	__u32 vslot, slot;
 
 	if (!ch || step >= ch->len || step >= APIARY_MAX_CHAIN)
 		return verdict;
@@ -81,7 +87,7 @@ static __always_inline int apiary__next(void *ctx, void *progs, struct apiary_ct
 		return verdict;
 	vslot = apiary__vslot(c, enf);
 	slot = APIARY_PROG_SLOT(enf, vslot);
-	c->step = step;
+	c->step = (__u32)step;
 	if ((APIARY_OPAQUE_SLOTS >> slot) & 1)
 		apiary__record(c, enf, vslot, APIARY_VERDICT_UNKNOWN);
 	bpf_tail_call(ctx, progs, slot);
@@ -99,7 +105,7 @@ static __always_inline int apiary__after(void *ctx, void *progs, __u32 enf, __u3
 	apiary__record(c, enf, vslot, verdict);
 	if (!cont)
 		return verdict;
-	return apiary__next(ctx, progs, c, c->step + 1, verdict);
+	return apiary__next(ctx, progs, c, (__u64)c->step + 1, verdict);
 }
 
 /* Used by the generated wrappers apiary_w_<name>_v<N>. */

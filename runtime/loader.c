@@ -7,6 +7,7 @@
  * diagnostics at the failing C source line.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +34,10 @@ static const char *const dispatcher_names[APIARY_NHOOKS] = {
 	[APIARY_HOOK_ID_TC_INGRESS] = "apiary_tc_ingress",
 	[APIARY_HOOK_ID_TC_EGRESS] = "apiary_tc_egress",
 };
+
+/* Loads swap libbpf's (process-wide) print callback: one at a time, so
+ * concurrent loads cannot leave the quiet one installed. */
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* libbpf prints warnings to stderr by default; library code must not print,
  * and every failure it reports is turned into a diagnostic here. */
@@ -337,6 +342,7 @@ static int load_prog(struct apiary_rt *rt, struct rt_prog *p, bool no_config,
 		     struct apiary_diags *diags)
 {
 	const struct apiary_build_prog *bp = p->bp;
+	const struct apiary_enforcer *en = enforcer_of(rt, bp->enforcer);
 	const struct apiary_config *cfg;
 	const struct apiary_global *glob;
 	size_t ncfg, nglob, i;
@@ -348,8 +354,9 @@ static int load_prog(struct apiary_rt *rt, struct rt_prog *p, bool no_config,
 	p->obj = bpf_object__open_file(bp->object_path, NULL);
 	if (!p->obj) {
 		err = -errno;
-		return apiary_error(diags, NULL, "opening %s: %s", bp->object_path,
-				    strerror(-err)) ?: err;
+		apiary_error(diags, en ? &en->loc : NULL, "enforcer %s: opening %s: %s",
+			     en ? en->name.s : "?", bp->object_path, strerror(-err));
+		return err;
 	}
 	bpf_object__for_each_map(m, p->obj) {
 		struct bpf_map *sm = sidecar_map(rt, bpf_map__name(m));
@@ -370,7 +377,8 @@ static int load_prog(struct apiary_rt *rt, struct rt_prog *p, bool no_config,
 			want = prog;
 	}
 	if (!want)
-		return apiary_error(diags, NULL, "%s has no program %s", bp->object_path,
+		return apiary_error(diags, en ? &en->loc : NULL, "enforcer %s: %s has no program %s",
+				    en ? en->name.s : "?", bp->object_path,
 				    bp->prog_name ? bp->prog_name : "(null)");
 	/* log_level stays 0: on failure libbpf reloads with level 1 into this
 	 * buffer, so a successful load costs no log. */
@@ -684,6 +692,7 @@ int apiary_rt_load(const struct apiary_build *b, const struct apiary_rt_opts *op
 		rt->progs[i].fd = -1;
 	}
 
+	pthread_mutex_lock(&load_lock);
 	old_print = libbpf_set_print(quiet_print);
 	err = load_sidecar(rt, diags);
 	/* Load every program even after a failure, so one run reports every
@@ -695,6 +704,7 @@ int apiary_rt_load(const struct apiary_build *b, const struct apiary_rt_opts *op
 			first_err = e;
 	}
 	libbpf_set_print(old_print);
+	pthread_mutex_unlock(&load_lock);
 	err = err ?: first_err;
 	err = err ?: wire_progs(rt, diags);
 	err = err ?: write_defaults(rt, diags);

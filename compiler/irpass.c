@@ -10,6 +10,7 @@
 #include <llvm-c/BitReader.h>
 #include <llvm-c/BitWriter.h>
 #include <llvm-c/Core.h>
+#include <llvm-c/IRReader.h>
 
 #include "irpass.h"
 
@@ -135,13 +136,74 @@ int apiary_irpass_module(LLVMModuleRef m, const struct apiary_irpass_opts *o, ch
 	return 0;
 }
 
+/* The BPF backend writes a function's BTF linkage from its debug info
+ * (DISubprogram "local to unit"), not from the IR linkage: without this the
+ * moved entry stays a *global* BPF function, which the verifier checks on
+ * its own with only BTF-typed arguments (a `void *ctx` entry would be
+ * refused). LLVM-C cannot set that flag, so the module goes through its
+ * textual form: add DISPFlagLocalToUnit to the entry's DISubprogram and
+ * parse the text back. No debug info: nothing to do. */
+int apiary_irpass_static_debug(LLVMModuleRef *mp, const char *entry, const char *who,
+			       struct apiary_diags *d)
+{
+	static const char flag[] = "DISPFlagLocalToUnit | ";
+	LLVMContextRef ctx = LLVMGetModuleContext(*mp);
+	LLVMMemoryBufferRef buf;
+	LLVMModuleRef m2 = NULL;
+	char *text, *edited, *line, *sp, *msg = NULL, needle[300];
+	size_t len, at;
+	int changed = 0;
+
+	if (snprintf(needle, sizeof(needle), "!DISubprogram(name: \"%s\",", entry) >=
+	    (int)sizeof(needle))
+		return apiary_error(d, NULL, "%s: entry name too long", who);
+	text = LLVMPrintModuleToString(*mp);
+	len = strlen(text);
+	edited = malloc(len + sizeof(flag));
+	if (!edited) {
+		LLVMDisposeMessage(text);
+		return -ENOMEM;
+	}
+	for (line = text; (line = strstr(line, needle)); line += strlen(needle)) {
+		char *eol = strchr(line, '\n');
+
+		sp = strstr(line, "spFlags: DISPFlagDefinition");
+		if (!sp || (eol && sp > eol))
+			continue;
+		at = (size_t)(sp - text) + strlen("spFlags: ");
+		memcpy(edited, text, at);
+		memcpy(edited + at, flag, sizeof(flag) - 1);
+		memcpy(edited + at + sizeof(flag) - 1, text + at, len - at + 1);
+		changed = 1;
+		break;
+	}
+	LLVMDisposeMessage(text);
+	if (!changed) {
+		free(edited);
+		return 0;
+	}
+	buf = LLVMCreateMemoryBufferWithMemoryRangeCopy(edited, strlen(edited), "apiary-ir");
+	free(edited);
+	/* LLVMParseIRInContext takes buf, even on failure. */
+	if (LLVMParseIRInContext(ctx, buf, &m2, &msg)) {
+		int err = apiary_error(d, NULL, "%s: re-reading the transformed IR failed: %s",
+				       who, msg ? msg : "?");
+
+		LLVMDisposeMessage(msg);
+		return err;
+	}
+	LLVMDisposeModule(*mp);
+	*mp = m2;
+	return 0;
+}
+
 int apiary_irpass_file(const char *in_path, const char *out_path,
 		       const struct apiary_irpass_opts *o, char **entry_out, struct apiary_diags *d)
 {
 	LLVMContextRef ctx = LLVMContextCreate();
 	LLVMMemoryBufferRef buf = NULL;
 	LLVMModuleRef m = NULL;
-	char *msg = NULL;
+	char *msg = NULL, *entry = NULL;
 	int err = 0;
 
 	if (LLVMCreateMemoryBufferWithContentsOfFile(in_path, &buf, &msg)) {
@@ -154,14 +216,20 @@ int apiary_irpass_file(const char *in_path, const char *out_path,
 		err = apiary_error(d, NULL, "%s: %s is not LLVM bitcode", o->who, in_path);
 		goto out;
 	}
-	err = apiary_irpass_module(m, o, entry_out, d);
+	err = apiary_irpass_module(m, o, &entry, d);
+	err = err ?: apiary_irpass_static_debug(&m, entry, o->who, d);
 	if (err)
 		goto out;
 	if (LLVMWriteBitcodeToFile(m, out_path)) {
 		err = apiary_error(d, NULL, "%s: cannot write %s", o->who, out_path);
 		goto out;
 	}
+	if (entry_out) {
+		*entry_out = entry;
+		entry = NULL;
+	}
 out:
+	free(entry);
 	if (msg)
 		LLVMDisposeMessage(msg);
 	if (m)

@@ -4,8 +4,9 @@
  * enforcer between clang (-emit-llvm) and object emission.
  *
  * Today it does one thing: the team's entry function (a program in its own
- * section) becomes a static subprogram in .text, so the generated wrapper
- * program calls it instead of the loader seeing it as a second program.
+ * section) becomes a static subprogram in .text (IR linkage and, for BTF,
+ * its debug info), so the generated wrapper program calls it instead of the
+ * loader seeing it as a second program.
  * Coverage instrumentation (opts->coverage) is the next transformation to
  * live here; it is not implemented yet.
  */
@@ -36,6 +37,11 @@ bool apiary_irpass_section_fits(const char *section, enum apiary_hook hook);
  * or several candidates), -EOPNOTSUPP (coverage), with a message in d. */
 int apiary_irpass_module(LLVMModuleRef m, const struct apiary_irpass_opts *opts,
 			 char **entry_out, struct apiary_diags *d);
+
+/* Mark the entry's debug info (DISubprogram) local to the unit, so its BTF
+ * linkage is static like its IR linkage; may replace *m (reparsed). */
+int apiary_irpass_static_debug(LLVMModuleRef *m, const char *entry, const char *who,
+			       struct apiary_diags *d);
 
 /* Read bitcode in_path, transform, write bitcode out_path (may be equal). */
 int apiary_irpass_file(const char *in_path, const char *out_path,

@@ -337,12 +337,13 @@ static const char preds_text[] =
 	"        or ip6.src in 2001:db8::/32 or ip6.dst == 2001:db8::1\n"
 	"        or eth.src == 02:00:00:00:00:01 or vlan.id in { 10, 20 }\n"
 	"        or ip.dst in { 10.0.0.1, 192.168.0.0/16 } or icmp.type >= 8\n"
-	"        or ip.ttl < 2 or not eth.type != ipv4 or ip.src <= 10.0.0.255\n"
+	"        or ip.ttl < 2 or not eth.type != ipv4 or ip.src != 10.0.0.255\n"
 	"}\n"
 	"state hits : array(u32 -> u64) max 16\n"
 	"state seen : percpu_hash(flow6 -> bytes[16]) max 4096\n"
 	"enforcer tagger team netops version 7 at tc.ingress {\n"
 	"    source \"tagger.bpf.c\"\n"
+	"    writes hits\n"
 	"}\n";
 
 struct apiary_spec *tspec_preds(const char *dir)
@@ -368,7 +369,7 @@ struct apiary_spec *tspec_preds(const char *dir)
 	m = pbin(APIARY_P_OR, m, pcmp(APIARY_F_ICMP_TYPE, APIARY_OP_GE, lint(8)));
 	m = pbin(APIARY_P_OR, m, pcmp(APIARY_F_IP_TTL, APIARY_OP_LT, lint(2)));
 	m = pbin(APIARY_P_OR, m, pnot(pcmp(APIARY_F_ETH_TYPE, APIARY_OP_NE, lint(0x0800))));
-	m = pbin(APIARY_P_OR, m, pcmp(APIARY_F_IP_SRC, APIARY_OP_LE, lip4(10, 0, 0, 255, 32)));
+	m = pbin(APIARY_P_OR, m, pcmp(APIARY_F_IP_SRC, APIARY_OP_NE, lip4(10, 0, 0, 255, 32)));
 	s->classifier->match = m;
 	add_state(s, "hits", APIARY_MAP_ARRAY, ty(APIARY_TY_U32, 4, NULL),
 		  ty(APIARY_TY_U64, 8, NULL), 16);

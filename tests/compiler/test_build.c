@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 #include <llvm-c/BitReader.h>
@@ -100,6 +101,16 @@ static void check_wrapped(const struct apiary_build_prog *p, const char *prog, c
 	assert_string_equal(bpf_program__section_name(bp), section);
 	assert_null(bpf_object__find_program_by_name(obj, entry));
 	assert_int_equal(nprogs(obj), 1);
+	/* Static in BTF too, so the verifier checks it in its caller's context. */
+	{
+		const struct btf *btf = bpf_object__btf(obj);
+		int id = btf__find_by_name_kind(btf, entry, BTF_KIND_FUNC);
+
+		assert_true(id > 0);
+		assert_int_equal(BTF_INFO_VLEN(btf__type_by_id(btf, (__u32)id)->info), BTF_FUNC_STATIC);
+		id = btf__find_by_name_kind(btf, prog, BTF_KIND_FUNC);
+		assert_int_equal(BTF_INFO_VLEN(btf__type_by_id(btf, (__u32)id)->info), BTF_FUNC_GLOBAL);
+	}
 	check_shared_maps(obj);
 	assert_true(has_map(obj, "conn_bytes"));
 	assert_true(has_map(obj, "blocked"));

@@ -180,6 +180,43 @@ static void test_mixed(void **state)
 	run_bundle(tspec_opaque(BPF_SRC_DIR, "lb_prebuilt.bpf.o"), 1, 0, "enf_fw_v1.c");
 }
 
+/* The same specs through the real parser and semantic pass give the same
+ * generated C as the hand-built ASTs above (same golden files). */
+static void parsed_bundle(const char *file, int e, int vslot, const char *wrapper_file)
+{
+	struct apiary_spec *s = NULL;
+	struct apiary_diags d;
+	char path[1024], *t;
+
+	snprintf(path, sizeof(path), "%s/%s", BPF_SRC_DIR, file);
+	apiary_diags_init(&d);
+	if (apiary_spec_load(path, &s, &d)) {
+		apiary_diags_print(&d, stderr);
+		fail_msg("%s does not load", path);
+	}
+	apiary_diags_free(&d);
+	t = generate(apiary_gen_bundle_h, s);
+	check_golden(s->bundle.s, "apiary_bundle.h", t);
+	free(t);
+	t = generate(apiary_gen_sidecar, s);
+	check_golden(s->bundle.s, "sidecar.bpf.c", t);
+	free(t);
+	t = generate_wrapper(s, e, vslot);
+	check_golden(s->bundle.s, wrapper_file, t);
+	free(t);
+	apiary_spec_free(s);
+}
+
+static void test_parsed_edge(void **state)
+{
+	parsed_bundle("edge.spec", 0, 1, "enf_fw_v2.c");
+}
+
+static void test_parsed_preds(void **state)
+{
+	parsed_bundle("preds.spec", 0, 0, "enf_tagger_v7.c");
+}
+
 /* A key field with no place in struct apiary_flow_key is an error. */
 static void test_bad_key(void **state)
 {
@@ -227,6 +264,8 @@ int main(void)
 		cmocka_unit_test(test_edge_placeholder),
 		cmocka_unit_test(test_preds),
 		cmocka_unit_test(test_mixed),
+		cmocka_unit_test(test_parsed_edge),
+		cmocka_unit_test(test_parsed_preds),
 		cmocka_unit_test(test_bad_key),
 		cmocka_unit_test(test_bad_array_key),
 	};

@@ -4,7 +4,7 @@
 #define APIARY_SIDECAR 1
 #include "apiary/bpf/chain.h"
 
-/* classifier flow6: match ((((((((((tcp.flags has 2 and not tcp.flags has 16) or udp.dport in 1024..65535) or ip6.src in 2001:db8:0:0:0:0:0:0/32) or ip6.dst == 2001:db8:0:0:0:0:0:1) or eth.src == 02:00:00:00:00:01) or vlan.id in { 10, 20 }) or ip.dst in { 10.0.0.1, 192.168.0.0/16 }) or icmp.type >= 8) or ip.ttl < 2) or not eth.type != 2048) or ip.src <= 10.0.0.255 */
+/* classifier flow6: match tcp.flags has 0x02 and not tcp.flags has 0x10 or udp.dport in 1024..65535 or ip6.src in 2001:db8::/32 or ip6.dst == 2001:db8::1 or eth.src == 02:00:00:00:00:01 or vlan.id in { 10, 20 } or ip.dst in { 10.0.0.1, 192.168.0.0/16 } or icmp.type >= 8 or ip.ttl < 2 or not eth.type != 0x0800 or ip.src != 10.0.0.255 */
 static __always_inline int apiary_match(const struct apiary_pkt *p)
 {
 	return (((p->layers & APIARY_L_TCP) && (p->tcp_flags & 0x02) == 0x02) && !((p->layers & APIARY_L_TCP) && (p->tcp_flags & 0x10) == 0x10)) ||
@@ -17,7 +17,7 @@ static __always_inline int apiary_match(const struct apiary_pkt *p)
 	       ((p->layers & APIARY_L_ICMP) && p->icmp_type >= 8) ||
 	       ((p->layers & APIARY_L_IPV4) && p->ip_ttl < 2) ||
 	       !((p->layers & APIARY_L_ETH) && p->eth_type != 0x0800) ||
-	       ((p->layers & APIARY_L_IPV4) && apiary_ip4(p->ip_src) <= 0x0a0000ff /* 10.0.0.255 */);
+	       ((p->layers & APIARY_L_IPV4) && apiary_ip4(p->ip_src) != 0x0a0000ff /* 10.0.0.255 */);
 }
 
 /* Flow key of flow6: ip6.src, ip6.dst, ip6.proto, tcp.sport, tcp.dport.

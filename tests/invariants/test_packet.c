@@ -27,7 +27,8 @@ static int sum_ok(const uint8_t *pseudo, size_t plen, const uint8_t *d, size_t n
 	uint8_t tmp[2048 + 40];
 
 	assert_true(plen + n + 1 <= sizeof(tmp));
-	memcpy(tmp, pseudo, plen);
+	if (plen)
+		memcpy(tmp, pseudo, plen);
 	memcpy(tmp + plen, d, n);
 	tmp[plen + n] = 0;
 	for (size_t i = 0; i < plen + n; i += 2)

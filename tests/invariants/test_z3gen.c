@@ -630,6 +630,79 @@ static void test_unsat_counted(void **state)
 	apiary_z3gen_free(g);
 }
 
+/* Predicates straight from spec text (the parser's AST): effects, covers
+ * and the classifier's match of a bundle, including the two narrow rules. */
+static void test_from_spec(void **state)
+{
+	static const char text[] =
+		"bundle b version 1\n"
+		"classifier conn at xdp { key ip.src, l4.dport match ip.proto == tcp or ip6.proto == tcp }\n"
+		"enforcer fw team sec version 1 at xdp {\n"
+		"  source \"fw.c\"\n"
+		"  effect drop when ip.src == 198.51.100.77\n"
+		"  effect drop when not (tcp.flags has syn and tcp.flags has ack) and tcp.dport in 1..1023\n"
+		"}\n"
+		"enforcer lb team net version 1 at xdp {\n"
+		"  source \"lb.c\"\n"
+		"  effect tx when tcp.dport == 8443\n"
+		"  effect pass when eth.type == arp or vlan.id in {10, 20, 4095} or icmp.type == 8\n"
+		"}\n"
+		"cover lb sees ip6.dst in 2001:db8::/64 and l4.dport >= 49152\n";
+	struct apiary_diags d;
+	struct apiary_spec *spec = NULL;
+	const struct apiary_pred *preds[8];
+	char labels[8][64];
+	struct apiary_z3gen *g;
+	struct seen_pkts s;
+	size_t n = 0, pq = 0;
+
+	apiary_diags_init(&d);
+	assert_int_equal(apiary_spec_parse("inline.spec", text, sizeof(text) - 1, &spec, &d), 0);
+	assert_int_equal(d.errors, 0);
+	g = apiary_z3gen_new(NULL);
+	assert_non_null(g);
+	preds[n] = spec->classifier->match;
+	snprintf(labels[n], sizeof(labels[n]), "match");
+	assert_int_equal(apiary_z3gen_add(g, preds[n], labels[n]), (int)n);
+	n++;
+	for (size_t e = 0; e < spec->nenforcers; e++) {
+		for (size_t k = 0; k < spec->enforcers[e].neffects; k++) {
+			preds[n] = spec->enforcers[e].effects[k].when;
+			snprintf(labels[n], sizeof(labels[n]), "%s.effect%zu", spec->enforcers[e].name.s, k);
+			assert_int_equal(apiary_z3gen_add(g, preds[n], labels[n]), (int)n);
+			n++;
+		}
+	}
+	preds[n] = spec->covers[0].sees;
+	assert_int_equal(apiary_z3gen_add(g, preds[n], "cover lb"), (int)n);
+	n++;
+	assert_int_equal(n, 6);
+	seen_init(&s, preds, n, 4096);
+	assert_int_equal(apiary_z3gen_run(g, check_cb, &s), 0);
+	assert_int_equal(s.mismatches, 0);
+	assert_int_equal(apiary_z3gen_stats(g)->unknown, 0);
+	/* fw.effect0 (ip.src == 198.51.100.77) & lb.effect0 (tcp.dport == 8443) */
+	for (size_t i = 0; i < s.count && i < s.cap; i++)
+		if (s.kinds[i] == APIARY_Z3K_OVERLAP && apiary_pred_eval(preds[1], &s.fields[i]) &&
+		    apiary_pred_eval(preds[3], &s.fields[i]))
+			pq++;
+	assert_true(pq >= 1);
+	/* vlan set {10, 20, 4095}: 9..11, 19..21, 4094 and 4095 (no 4096) */
+	for (unsigned v = 9; v <= 11; v++)
+		assert_true(has_boundary(&s, APIARY_F_VLAN_ID, v));
+	for (unsigned v = 19; v <= 21; v++)
+		assert_true(has_boundary(&s, APIARY_F_VLAN_ID, v));
+	assert_true(has_boundary(&s, APIARY_F_VLAN_ID, 4094));
+	assert_true(has_boundary(&s, APIARY_F_VLAN_ID, 4095));
+	assert_true(has_boundary(&s, APIARY_F_TCP_DPORT, 1024));
+	assert_true(has_boundary(&s, APIARY_F_L4_DPORT, 49151));
+	print_message("from spec: %zu packets, %zu queries\n", s.count, apiary_z3gen_stats(g)->queries);
+	seen_free(&s);
+	apiary_z3gen_free(g);
+	apiary_spec_free(spec);
+	apiary_diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_narrow_overlap),
 		cmocka_unit_test(test_cap_and_stop),
 		cmocka_unit_test(test_unsat_counted),
+		cmocka_unit_test(test_from_spec),
 	};
 
 	if (getenv("TEST_FILTER"))

@@ -230,8 +230,9 @@ void apiary_pkt_fields_default(struct apiary_pkt_fields *f, uint32_t layers)
 	f->layers = layers;
 	memcpy(f->eth_src, (uint8_t[]){ 2, 0, 0, 0, 0, 1 }, 6);
 	memcpy(f->eth_dst, (uint8_t[]){ 2, 0, 0, 0, 0, 2 }, 6);
-	f->eth_type = (layers & L_V4) ? APIARY_ETH_P_IPV4 :
-		      (layers & L_V6) ? APIARY_ETH_P_IPV6 : APIARY_ETH_P_ARP;
+	f->vlan_proto = (layers & L_V4) ? APIARY_ETH_P_IPV4 :
+			(layers & L_V6) ? APIARY_ETH_P_IPV6 : APIARY_ETH_P_ARP;
+	f->eth_type = (layers & L_VLAN) ? APIARY_ETH_P_VLAN : f->vlan_proto;
 	f->vlan_id = 100;
 	memcpy(f->ip_src, (uint8_t[]){ 10, 0, 0, 1 }, 4);
 	memcpy(f->ip_dst, (uint8_t[]){ 192, 0, 2, 10 }, 4);
@@ -250,6 +251,8 @@ void apiary_pkt_fields_default(struct apiary_pkt_fields *f, uint32_t layers)
 	f->tcp_seq = 1;
 	f->tcp_win = 65535;
 	f->icmp_type = (layers & L_V6) ? 128 : 8;
+	if (layers & L_ICMP)
+		f->payload_len = 4; /* echo identifier and sequence, zero */
 }
 
 /* ---- parse ---------------------------------------------------------- */
@@ -270,17 +273,18 @@ uint32_t apiary_packet_parse(const uint8_t *p, size_t len, struct apiary_pkt_fie
 	memcpy(f->eth_dst, p, 6);
 	memcpy(f->eth_src, p + 6, 6);
 	type = rd16(p + 12);
+	f->eth_type = type;
 	off = 14;
-	if (type == APIARY_ETH_P_VLAN && len >= 18) {
+	if ((type == APIARY_ETH_P_VLAN || type == APIARY_ETH_P_QINQ) && len >= 18) {
 		uint16_t tci = rd16(p + 14);
 
 		f->layers |= L_VLAN;
 		f->vlan_id = tci & 0xfff;
 		f->vlan_pcp = tci >> 13;
 		type = rd16(p + 16);
+		f->vlan_proto = type;
 		off = 18;
 	}
-	f->eth_type = type;
 	f->l3_off = (uint16_t)off;
 	end = off;
 
@@ -315,7 +319,7 @@ uint32_t apiary_packet_parse(const uint8_t *p, size_t len, struct apiary_pkt_fie
 	if (l3 && !frag) {
 		l4 = end;
 		f->l4_off = (uint16_t)l4;
-		if (proto == 6 && len - l4 >= 20) {
+		if (proto == 6 && len - l4 >= 20 && (p[l4 + 12] >> 4) >= 5) {
 			const uint8_t *t = p + l4;
 			size_t doff = (t[12] >> 4) * 4u;
 
@@ -336,7 +340,7 @@ uint32_t apiary_packet_parse(const uint8_t *p, size_t len, struct apiary_pkt_fie
 			f->layers |= L_ICMP;
 			f->icmp_type = p[l4];
 			f->icmp_code = p[l4 + 1];
-			end = l4 + (len - l4 >= 8 ? 8 : 4);
+			end = l4 + 4;
 		}
 	} else if (l3) {
 		f->l4_off = (uint16_t)end;
@@ -377,9 +381,11 @@ long apiary_packet_build(const struct apiary_pkt_fields *f, uint8_t *buf, size_t
 		l3len = 40;
 	if (ly & L_TCP)
 		l4len = 20;
-	else if (ly & (L_UDP | L_ICMP))
+	else if (ly & L_UDP)
 		l4len = 8;
-	if (!v4 && !v6 && f->eth_type == APIARY_ETH_P_ARP)
+	else if (ly & L_ICMP)
+		l4len = 4; /* type, code, checksum; the rest is payload */
+	if (!v4 && !v6 && ((ly & L_VLAN) ? f->vlan_proto : f->eth_type) == APIARY_ETH_P_ARP)
 		body = 28;
 	total = l2len + l3len + l4len + body + f->payload_len;
 	if (total > 0xffff || (v4 && l3len + l4len + f->payload_len > 0xffff))
@@ -396,12 +402,13 @@ long apiary_packet_build(const struct apiary_pkt_fields *f, uint8_t *buf, size_t
 		proto = v6 ? IPPROTO_ICMP6_NUM : 1;
 	else
 		proto = v6 ? f->ip6_proto : f->ip_proto;
-	etype = v4 ? APIARY_ETH_P_IPV4 : v6 ? APIARY_ETH_P_IPV6 : f->eth_type;
+	etype = v4 ? APIARY_ETH_P_IPV4 : v6 ? APIARY_ETH_P_IPV6 :
+		(ly & L_VLAN) ? f->vlan_proto : f->eth_type;
 
 	memcpy(buf, f->eth_dst, 6);
 	memcpy(buf + 6, f->eth_src, 6);
 	if (ly & L_VLAN) {
-		wr16(buf + 12, APIARY_ETH_P_VLAN);
+		wr16(buf + 12, f->eth_type == APIARY_ETH_P_QINQ ? APIARY_ETH_P_QINQ : APIARY_ETH_P_VLAN);
 		wr16(buf + 14, (uint16_t)((f->vlan_pcp & 7) << 13 | (f->vlan_id & 0xfff)));
 		wr16(buf + 16, etype);
 	} else {
@@ -465,8 +472,6 @@ long apiary_packet_build(const struct apiary_pkt_fields *f, uint8_t *buf, size_t
 		} else {
 			l4[0] = f->icmp_type;
 			l4[1] = f->icmp_code;
-			wr16(l4 + 4, 0x4150); /* identifier "AP" */
-			wr16(l4 + 6, 1);      /* sequence */
 		}
 		/* ICMPv4 has no pseudo-header; TCP, UDP and ICMPv6 do. */
 		if (!((ly & L_ICMP) && v4))
@@ -529,6 +534,7 @@ static const char *etype_name(uint16_t t)
 	case APIARY_ETH_P_IPV6: return "ipv6";
 	case APIARY_ETH_P_ARP: return "arp";
 	case APIARY_ETH_P_VLAN: return "vlan";
+	case APIARY_ETH_P_QINQ: return "qinq";
 	default: return NULL;
 	}
 }
@@ -558,10 +564,12 @@ int apiary_packet_describe(const uint8_t *p, size_t len, char *buf, size_t size)
 	struct out o = { buf, size, 0 };
 	const char *n;
 	size_t l3end = len;
+	uint16_t type;
 
 	if (size)
 		buf[0] = 0;
 	apiary_packet_parse(p, len, &f);
+	type = f.eth_type;
 	if (!(f.layers & L_ETH)) {
 		put(&o, "runt frame %zu bytes", len);
 		return (int)o.len;
@@ -571,15 +579,16 @@ int apiary_packet_describe(const uint8_t *p, size_t len, char *buf, size_t size)
 	put(&o, " -> ");
 	put_mac(&o, f.eth_dst);
 	if (f.layers & L_VLAN) {
-		put(&o, " vlan | vlan %u", f.vlan_id);
+		put(&o, f.eth_type == APIARY_ETH_P_QINQ ? " qinq | vlan %u" : " vlan | vlan %u", f.vlan_id);
 		if (f.vlan_pcp)
 			put(&o, " pcp %u", f.vlan_pcp);
+		type = f.vlan_proto;
 	}
-	n = etype_name(f.eth_type);
+	n = etype_name(type);
 	if (n)
 		put(&o, " %s", n);
 	else
-		put(&o, " 0x%04x", f.eth_type);
+		put(&o, " 0x%04x", type);
 
 	if (f.layers & L_V4) {
 		const uint8_t *ip = p + f.l3_off;
@@ -624,7 +633,7 @@ int apiary_packet_describe(const uint8_t *p, size_t len, char *buf, size_t size)
 			put(&o, " bad-len %zu", plen);
 		else
 			l3end = f.l3_off + 40u + plen;
-	} else if (f.eth_type == APIARY_ETH_P_ARP && len - f.l3_off >= 28) {
+	} else if (type == APIARY_ETH_P_ARP && len - f.l3_off >= 28) {
 		const uint8_t *a = p + f.l3_off;
 
 		if (rd16(a + 6) == 1) {
@@ -638,8 +647,8 @@ int apiary_packet_describe(const uint8_t *p, size_t len, char *buf, size_t size)
 			put(&o, " is-at ");
 			put_mac(&o, a + 8);
 		}
-	} else if (f.eth_type == APIARY_ETH_P_IPV4 || f.eth_type == APIARY_ETH_P_IPV6) {
-		put(&o, " | %s malformed", etype_name(f.eth_type));
+	} else if (type == APIARY_ETH_P_IPV4 || type == APIARY_ETH_P_IPV6) {
+		put(&o, " | %s malformed", etype_name(type));
 	}
 
 	if (f.layers & (L_TCP | L_UDP | L_ICMP)) {

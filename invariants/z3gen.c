@@ -169,6 +169,8 @@ static const char *field_name(enum apiary_field f)
 	return (unsigned)f < APIARY_F__COUNT && apiary_fields[f].name ? apiary_fields[f].name : "?";
 }
 
+static Z3_ast mk_or2(Z3_context z, Z3_ast a, Z3_ast b);
+
 /* ---- shapes --------------------------------------------------------- */
 
 /* Declare the shape's fields: layer-implied ones are numerals, the rest
@@ -204,7 +206,8 @@ static int shape_init(struct apiary_z3gen *g, struct shape *sh, size_t idx)
 			continue;
 		if (f == APIARY_F_L4_SPORT || f == APIARY_F_L4_DPORT)
 			continue; /* aliases, below */
-		if (f == APIARY_F_ETH_TYPE && (ly & (APIARY_L_IPV4 | APIARY_L_IPV6))) {
+		if (f == APIARY_F_ETH_TYPE && !(ly & APIARY_L_VLAN) &&
+		    (ly & (APIARY_L_IPV4 | APIARY_L_IPV6))) {
 			sh->var[f] = num(g, w, (ly & APIARY_L_IPV4) ? APIARY_ETH_P_IPV4 :
 								     APIARY_ETH_P_IPV6);
 			continue;
@@ -226,15 +229,22 @@ static int shape_init(struct apiary_z3gen *g, struct shape *sh, size_t idx)
 		apiary_pkt_field_get(&dflt, f, &v);
 		Z3_solver_assert(z, sh->s, Z3_mk_implies(z, sh->fit[f], Z3_mk_eq(z, x, num(g, w, v))));
 
-		/* "Other" shapes must not parse as the shapes that have the layer. */
-		if (f == APIARY_F_ETH_TYPE) {
-			Z3_ast c[4] = {
+		/* eth.type is the outer type: a tag's TPID in VLAN shapes; in
+		 * shapes without L3 anything the parser does not take for IP or
+		 * a tag. */
+		if (f == APIARY_F_ETH_TYPE && (ly & APIARY_L_VLAN)) {
+			Z3_solver_assert(z, sh->s,
+					 mk_or2(z, Z3_mk_eq(z, x, num(g, w, APIARY_ETH_P_VLAN)),
+						Z3_mk_eq(z, x, num(g, w, APIARY_ETH_P_QINQ))));
+		} else if (f == APIARY_F_ETH_TYPE) {
+			Z3_ast c[5] = {
 				Z3_mk_bvuge(z, x, num(g, w, 0x0600)),
 				Z3_mk_not(z, Z3_mk_eq(z, x, num(g, w, APIARY_ETH_P_IPV4))),
 				Z3_mk_not(z, Z3_mk_eq(z, x, num(g, w, APIARY_ETH_P_IPV6))),
 				Z3_mk_not(z, Z3_mk_eq(z, x, num(g, w, APIARY_ETH_P_VLAN))),
+				Z3_mk_not(z, Z3_mk_eq(z, x, num(g, w, APIARY_ETH_P_QINQ))),
 			};
-			Z3_solver_assert(z, sh->s, Z3_mk_and(z, 4, c));
+			Z3_solver_assert(z, sh->s, Z3_mk_and(z, 5, c));
 		} else if (f == APIARY_F_IP_PROTO || f == APIARY_F_IP6_PROTO) {
 			unsigned icmp = f == APIARY_F_IP_PROTO ? 1 : 58;
 			Z3_ast c[3] = {
@@ -487,7 +497,8 @@ static int emit(struct apiary_z3gen *g, struct shape *sh, Z3_model m, const stru
 	int r;
 
 	apiary_pkt_fields_default(&f, sh->layers);
-	f.payload_len = g->o.payload_len;
+	if (g->o.payload_len)
+		f.payload_len = g->o.payload_len;
 	for (int i = 0; i < APIARY_F__COUNT; i++) {
 		Z3_ast out = NULL;
 

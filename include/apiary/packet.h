@@ -5,17 +5,20 @@
  * a parser with the same layer rules as the BPF dispatcher, an evaluator for
  * predicates, a builder of well-formed frames and a one-line description.
  *
- * Layer rules (what "a packet has layer L" means; keep the BPF classifier in
- * step with these):
- *   - ETH: 14 bytes fit. eth.type is the ethertype AFTER an optional 802.1Q
- *     tag (so a tagged IPv4 frame has eth.type == ipv4, vlan.id its tag);
- *   - VLAN: the outer ethertype is 0x8100 and 4 more bytes fit; one tag only
- *     (a second 0x8100 is just an unknown ethertype);
+ * Layer rules (what "a packet has layer L" means; the same as the BPF
+ * parser include/apiary/bpf/parse.h of the compiler module):
+ *   - ETH: 14 bytes fit. eth.type is the OUTER ethertype, as it sits in
+ *     bytes 12..13 (a tagged frame has eth.type == vlan, 0x8100 or 0x88a8);
+ *   - VLAN: eth.type is 0x8100 (802.1Q) or 0x88a8 (802.1ad) and 4 more bytes
+ *     fit; the tag's inner ethertype (vlan_proto) selects L3; one tag only
+ *     (an inner 0x8100 is just an unknown ethertype);
  *   - IPV4: eth.type 0x0800, version 4, IHL >= 5 and IHL*4 bytes fit;
  *   - IPV6: eth.type 0x86dd, version 6, the 40-byte fixed header fits
  *     (extension headers are not followed: ip6.proto is the first next header);
  *   - TCP/UDP/ICMP: the L3 protocol is 6/17/1 (IPv6: 6/17/58), for IPv4 the
- *     fragment offset is 0, and 20/8/4 bytes fit; L4 = TCP or UDP.
+ *     fragment offset is 0, and 20/8/4 bytes fit (TCP also needs a data
+ *     offset >= 5); L4 = TCP or UDP. The ICMP header is 4 bytes (payload_off
+ *     points at the identifier of an echo, as in BPF).
  * An ARP body (28 bytes) is a header: payload_len counts what follows it, its
  * sender/target protocol addresses are stored in ip_src/ip_dst (without the
  * IPV4 layer, so predicates on ip.* stay false).
@@ -39,15 +42,17 @@ __extension__ typedef unsigned __int128 apiary_u128;
 #define APIARY_ETH_P_IPV6 0x86dd
 #define APIARY_ETH_P_ARP 0x0806
 #define APIARY_ETH_P_VLAN 0x8100
+#define APIARY_ETH_P_QINQ 0x88a8
 
 struct apiary_pkt_fields {
 	uint32_t layers;     /* enum apiary_layer bits (spec.h) */
 
 	uint8_t eth_src[6];
 	uint8_t eth_dst[6];
-	uint16_t eth_type;   /* after the VLAN tag if any (host order) */
+	uint16_t eth_type;   /* outer ethertype, bytes 12..13 (host order) */
 	uint16_t vlan_id;    /* 12 bits */
 	uint8_t vlan_pcp;    /* 3 bits */
+	uint16_t vlan_proto; /* VLAN: the ethertype after the tag */
 
 	uint8_t ip_src[4];   /* network order */
 	uint8_t ip_dst[4];
@@ -80,8 +85,8 @@ struct apiary_pkt_fields {
 };
 
 /* Packet shapes: the layer combinations the z3 generator and random tests
- * enumerate. A shape without L3 keeps the fields' eth_type (e.g. ARP); a
- * shape with L3 but no L4 keeps ip_proto / ip6_proto. */
+ * enumerate. A shape without L3 keeps the fields' eth_type (vlan_proto when
+ * tagged; e.g. ARP); a shape with L3 but no L4 keeps ip_proto / ip6_proto. */
 struct apiary_pkt_shape {
 	const char *name; /* "ipv4/tcp", "vlan/ipv6/udp", "eth" */
 	uint32_t layers;
@@ -92,8 +97,10 @@ extern const size_t apiary_pkt_nshapes;
 /* Fill every field with sensible defaults for a frame with these layers:
  * MACs 02:00:00:00:00:01 -> 02:00:00:00:00:02, 10.0.0.1 -> 192.0.2.10,
  * 2001:db8::1 -> 2001:db8::10, TTL 64, vlan 100, tcp 40000 -> 80 [S]
- * window 65535, udp 40000 -> 53, icmp echo request, payload 0 bytes, eth.type
- * ARP without L3, ip proto 47 / next header 59 without L4. */
+ * window 65535, udp 40000 -> 53, icmp echo request with 4 payload bytes (its
+ * identifier and sequence, zero), other payloads 0 bytes, eth.type
+ * 0x8100 when tagged, ARP (or vlan_proto ARP) without L3, ip proto 47 / next
+ * header 59 without L4. */
 void apiary_pkt_fields_default(struct apiary_pkt_fields *f, uint32_t layers);
 
 /* Parse a frame (Ethernet first). Never fails: an unparsable frame just has
@@ -102,8 +109,10 @@ uint32_t apiary_packet_parse(const uint8_t *frame, size_t len, struct apiary_pkt
 
 /* Build a well-formed frame from f->layers and the fields: IPv4 header
  * checksum, TCP/UDP checksums over the IPv4/IPv6 pseudo-header, ICMP and
- * ICMPv6 checksums, payload_len zero bytes. Layers imply the ethertype and
- * protocol numbers (IPV4 => 0x0800, TCP => 6, ...). Needs ETH; at most one of
+ * ICMPv6 checksums (the ICMP header is the first 4 bytes), payload_len zero
+ * bytes. Layers imply the ethertype and
+ * protocol numbers (IPV4 => 0x0800, TCP => 6, ...); with VLAN the outer
+ * type is eth_type if it is 0x88a8, else 0x8100. Needs ETH; at most one of
  * IPV4/IPV6 and one of TCP/UDP/ICMP; L4 needs L3. An ethertype without L3 and
  * equal to ARP gets a 28-byte ARP request body before the payload.
  * Returns the frame length, -EINVAL for an impossible layer set, -ENOSPC if

@@ -45,7 +45,8 @@ struct apiary_z3gen_opts {
 	unsigned timeout_ms;  /* per solver query; 0: 2000 */
 	uint32_t kinds;       /* enum apiary_z3gen_kind bits; 0: all */
 	uint64_t shapes;      /* bit i = apiary_pkt_shapes[i]; 0: all */
-	uint16_t payload_len; /* payload bytes of generated frames; 0: none */
+	uint16_t payload_len; /* payload bytes of generated frames; 0: defaults
+			       * (none; 4 for ICMP: echo id and sequence) */
 };
 
 /* One generated packet, valid during the callback only. */

@@ -118,6 +118,8 @@ static void odd_values(struct apiary_pkt_fields *f, unsigned seed)
 	f->icmp_type = 3;
 	f->icmp_code = 1;
 	f->payload_len = (uint16_t)(seed * 7 % 101); /* odd lengths too */
+	if ((f->layers & APIARY_L_VLAN) && (seed & 1))
+		f->eth_type = APIARY_ETH_P_QINQ; /* 802.1ad outer tag */
 }
 
 static void expect_same(const struct apiary_pkt_fields *a, const struct apiary_pkt_fields *b)
@@ -132,8 +134,10 @@ static void expect_same(const struct apiary_pkt_fields *a, const struct apiary_p
 			assert_true(va == vb);
 	}
 	assert_int_equal(a->payload_len, b->payload_len);
-	if (a->layers & APIARY_L_VLAN)
+	if (a->layers & APIARY_L_VLAN) {
 		assert_int_equal(a->vlan_pcp, b->vlan_pcp);
+		assert_int_equal(a->vlan_proto, b->vlan_proto);
+	}
 	if (a->layers & APIARY_L_TCP) {
 		assert_int_equal(a->tcp_seq, b->tcp_seq);
 		assert_int_equal(a->tcp_ack, b->tcp_ack);
@@ -271,17 +275,34 @@ static void test_parse_edges(void **state)
 	fr[14 + 7] = 0x00;
 	assert_int_equal(apiary_packet_parse(fr, (size_t)len, &g), tcp4);
 
-	/* VLAN: eth.type is the inner type; one tag only. */
+	/* TCP data offset < 5: not TCP (as the BPF parser). */
+	apiary_pkt_fields_default(&f, tcp4);
+	len = apiary_packet_build(&f, fr, sizeof(fr));
+	fr[14 + 20 + 12] = 0x40;
+	assert_int_equal(apiary_packet_parse(fr, (size_t)len, &g), APIARY_L_ETH | APIARY_L_IPV4);
+
+	/* VLAN: eth.type is the outer type, vlan_proto the inner; one tag only. */
 	apiary_pkt_fields_default(&f, tcp4 | APIARY_L_VLAN);
 	len = apiary_packet_build(&f, fr, sizeof(fr));
 	assert_int_equal(apiary_packet_parse(fr, (size_t)len, &g), tcp4 | APIARY_L_VLAN);
-	assert_int_equal(g.eth_type, APIARY_ETH_P_IPV4);
+	assert_int_equal(g.eth_type, APIARY_ETH_P_VLAN);
+	assert_int_equal(g.vlan_proto, APIARY_ETH_P_IPV4);
 	assert_int_equal(g.vlan_id, 100);
 	assert_int_equal(g.l3_off, 18);
 	fr[16] = 0x81;
 	fr[17] = 0x00; /* QinQ-ish: second tag is not followed */
 	assert_int_equal(apiary_packet_parse(fr, (size_t)len, &g), APIARY_L_ETH | APIARY_L_VLAN);
 	assert_int_equal(g.eth_type, APIARY_ETH_P_VLAN);
+	assert_int_equal(g.vlan_proto, APIARY_ETH_P_VLAN);
+	/* 802.1ad outer tag is a tag too. */
+	fr[12] = 0x88;
+	fr[13] = 0xa8;
+	fr[16] = 0x08;
+	fr[17] = 0x00;
+	assert_int_equal(apiary_packet_parse(fr, (size_t)len, &g), tcp4 | APIARY_L_VLAN);
+	assert_int_equal(g.eth_type, APIARY_ETH_P_QINQ);
+	fr[12] = 0x81;
+	fr[13] = 0x00;
 	/* A tag that does not fit. */
 	assert_int_equal(apiary_packet_parse(fr, 16, &g), APIARY_L_ETH);
 	assert_int_equal(g.eth_type, APIARY_ETH_P_VLAN);
@@ -344,7 +365,7 @@ static void test_describe(void **state)
 	apiary_pkt_fields_default(&f, APIARY_L_ETH | APIARY_L_IPV4 | APIARY_L_ICMP);
 	len = apiary_packet_build(&f, fr, sizeof(fr));
 	apiary_packet_describe(fr, (size_t)len, s, sizeof(s));
-	assert_non_null(strstr(s, "proto icmp | icmp echo-request | payload 0 bytes"));
+	assert_non_null(strstr(s, "proto icmp | icmp echo-request | payload 4 bytes"));
 	assert_null(strstr(s, "bad"));
 
 	apiary_pkt_fields_default(&f, APIARY_L_ETH);
@@ -450,11 +471,13 @@ static void test_eval_layers(void **state)
 		assert_false(apiary_pred_eval(ttl6, &t));
 		assert_true(apiary_pred_eval(EQ(APIARY_F_TCP_DPORT, L_INT(80)), &s6));
 	}
-	/* eth.type is the type after the VLAN tag; vlan.id needs the tag. */
+	/* eth.type is the outer type (the tag's); vlan.id needs the tag. */
 	{
 		struct apiary_pkt_fields v = pkt(TCP4 | APIARY_L_VLAN);
 
-		assert_true(apiary_pred_eval(EQ(APIARY_F_ETH_TYPE, L_INT(0x0800)), &v));
+		assert_false(apiary_pred_eval(EQ(APIARY_F_ETH_TYPE, L_INT(0x0800)), &v));
+		assert_true(apiary_pred_eval(EQ(APIARY_F_ETH_TYPE, L_INT(0x8100)), &v));
+		assert_true(apiary_pred_eval(EQ(APIARY_F_ETH_TYPE, L_INT(0x0800)), &t));
 		assert_true(apiary_pred_eval(EQ(APIARY_F_VLAN_ID, L_INT(100)), &v));
 		assert_false(apiary_pred_eval(EQ(APIARY_F_VLAN_ID, L_INT(100)), &t));
 		assert_true(apiary_pred_eval(P_NOT(P_CMP(APIARY_F_VLAN_ID, APIARY_OP_LT, L_INT(4096))), &t));

@@ -334,7 +334,8 @@ static void test_other_shapes(void **state)
 				eth_other = true;
 				assert_true(f->eth_type >= 0x600 && f->eth_type != APIARY_ETH_P_IPV4 &&
 					    f->eth_type != APIARY_ETH_P_IPV6 &&
-					    f->eth_type != APIARY_ETH_P_VLAN);
+					    f->eth_type != APIARY_ETH_P_VLAN &&
+					    f->eth_type != APIARY_ETH_P_QINQ);
 			}
 			if (f->layers == (APIARY_L_ETH | APIARY_L_IPV4) && s.kinds[i] == APIARY_Z3K_INSIDE &&
 			    f->ip_proto <= 20)

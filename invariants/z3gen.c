@@ -266,18 +266,39 @@ static int shape_init(struct apiary_z3gen *g, struct shape *sh, size_t idx)
 
 /* ---- encoding ------------------------------------------------------- */
 
+/* and/or/not folding the constants true and false, so a question about a
+ * field the shape lacks is plain `false` and never reaches the solver. */
 static Z3_ast mk_and2(Z3_context z, Z3_ast a, Z3_ast b)
 {
 	Z3_ast v[2] = { a, b };
+	Z3_lbool x = Z3_get_bool_value(z, a), y = Z3_get_bool_value(z, b);
 
+	if (x == Z3_L_FALSE || y == Z3_L_TRUE)
+		return a;
+	if (y == Z3_L_FALSE || x == Z3_L_TRUE)
+		return b;
 	return Z3_mk_and(z, 2, v);
 }
 
 static Z3_ast mk_or2(Z3_context z, Z3_ast a, Z3_ast b)
 {
 	Z3_ast v[2] = { a, b };
+	Z3_lbool x = Z3_get_bool_value(z, a), y = Z3_get_bool_value(z, b);
 
+	if (x == Z3_L_TRUE || y == Z3_L_FALSE)
+		return a;
+	if (y == Z3_L_TRUE || x == Z3_L_FALSE)
+		return b;
 	return Z3_mk_or(z, 2, v);
+}
+
+static Z3_ast mk_not(Z3_context z, Z3_ast a)
+{
+	switch (Z3_get_bool_value(z, a)) {
+	case Z3_L_TRUE: return Z3_mk_false(z);
+	case Z3_L_FALSE: return Z3_mk_true(z);
+	default: return Z3_mk_not(z, a);
+	}
 }
 
 /* e >= c and e <= c for a w-bit e, folding constants out of its range. */
@@ -352,16 +373,16 @@ static Z3_ast enc_atom(struct apiary_z3gen *g, struct shape *sh, const struct ap
 		if (p->op == APIARY_OP_EQ)
 			return enc_item(g, e, w, &p->value);
 		if (p->op == APIARY_OP_NE)
-			return Z3_mk_not(z, enc_item(g, e, w, &p->value));
+			return mk_not(z, enc_item(g, e, w, &p->value));
 		return Z3_mk_false(z);
 	}
 	apiary_lit_interval(&p->value, &lo, &hi, &m);
 	switch (p->op) {
 	case APIARY_OP_EQ: return enc_item(g, e, w, &p->value);
-	case APIARY_OP_NE: return Z3_mk_not(z, enc_item(g, e, w, &p->value));
-	case APIARY_OP_LT: return Z3_mk_not(z, ge_c(g, e, w, lo));
+	case APIARY_OP_NE: return mk_not(z, enc_item(g, e, w, &p->value));
+	case APIARY_OP_LT: return mk_not(z, ge_c(g, e, w, lo));
 	case APIARY_OP_LE: return le_c(g, e, w, hi);
-	case APIARY_OP_GT: return Z3_mk_not(z, le_c(g, e, w, hi));
+	case APIARY_OP_GT: return mk_not(z, le_c(g, e, w, hi));
 	case APIARY_OP_GE: return ge_c(g, e, w, lo);
 	}
 	return Z3_mk_false(z);
@@ -384,7 +405,7 @@ static Z3_ast enc(struct apiary_z3gen *g, struct shape *sh, const struct apiary_
 	case APIARY_P_OR:
 		return mk_or2(z, enc(g, sh, p->lhs, atom, atom_val), enc(g, sh, p->rhs, atom, atom_val));
 	case APIARY_P_NOT:
-		return Z3_mk_not(z, enc(g, sh, p->lhs, atom, atom_val));
+		return mk_not(z, enc(g, sh, p->lhs, atom, atom_val));
 	case APIARY_P_CMP:
 	case APIARY_P_IN:
 	case APIARY_P_HAS:
@@ -418,11 +439,11 @@ static Z3_ast q_formula(struct apiary_z3gen *g, struct shape *sh, const struct q
 			       enc(g, sh, g->preds[q->b].p, NULL, false));
 	case APIARY_Z3K_DIFF:
 		return mk_and2(z, enc(g, sh, g->preds[q->a].p, NULL, false),
-			       Z3_mk_not(z, enc(g, sh, g->preds[q->b].p, NULL, false)));
+			       mk_not(z, enc(g, sh, g->preds[q->b].p, NULL, false)));
 	case APIARY_Z3K_OUTSIDE:
 		r = Z3_mk_true(z);
 		for (size_t i = 0; i < g->npreds; i++)
-			r = mk_and2(z, r, Z3_mk_not(z, enc(g, sh, g->preds[i].p, NULL, false)));
+			r = mk_and2(z, r, mk_not(z, enc(g, sh, g->preds[i].p, NULL, false)));
 		return r;
 	default:
 		return Z3_mk_false(z);
@@ -571,9 +592,13 @@ static int ask_shape(struct apiary_z3gen *g, struct shape *sh, const struct ques
 
 	if (!phi || z3_failed(g))
 		return g->err;
+	g->st.queries++;
+	if (Z3_get_bool_value(z, phi) == Z3_L_FALSE) {
+		g->st.unsat++; /* folded: e.g. a tcp field in a udp shape */
+		return 0;
+	}
 	Z3_solver_push(z, sh->s);
 	Z3_solver_assert(z, sh->s, phi);
-	g->st.queries++;
 	res = Z3_solver_check(z, sh->s);
 	if (z3_failed(g)) {
 		err = g->err;

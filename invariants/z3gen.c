@@ -576,7 +576,7 @@ static int emit(struct apiary_z3gen *g, struct shape *sh, Z3_model m, const stru
 }
 
 /* Ask a question in one shape. Once satisfiable, fit defaults: assume every
- * field equals its default and drop the assumptions in each unsat core until
+ * field equals its default and drop one assumption of each unsat core until
  * the check passes, so unpinned fields keep readable values.
  * Returns 1 (packet emitted or duplicate), 0 (no packet), negative errno. */
 static int ask_shape(struct apiary_z3gen *g, struct shape *sh, const struct question *q)
@@ -646,14 +646,19 @@ static int ask_shape(struct apiary_z3gen *g, struct shape *sh, const struct ques
 				goto out;
 			break;
 		}
-		for (unsigned k = 0; k < n; k++) {
-			Z3_ast c = Z3_ast_vector_get(z, core, k);
+		/* Give up one default per round (the core's first), so a
+		 * predicate that needs one field moved moves only that one. */
+		{
+			Z3_ast c = Z3_ast_vector_get(z, core, 0);
+			unsigned j;
 
-			for (unsigned j = 0; j < nas; j++) {
-				if (Z3_is_eq_ast(z, as[j], c)) {
-					as[j] = as[--nas];
-					break;
-				}
+			for (j = 0; j < nas && !Z3_is_eq_ast(z, as[j], c); j++)
+				;
+			if (j < nas) {
+				memmove(&as[j], &as[j + 1], (nas - j - 1) * sizeof(as[0]));
+				nas--;
+			} else {
+				nas = 0; /* a core of something else: stop fitting */
 			}
 		}
 		Z3_ast_vector_dec_ref(z, core);

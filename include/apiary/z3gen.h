@@ -15,7 +15,11 @@
  *   - OUTSIDE all of them (one per shape).
  * Fields the question does not pin keep the defaults of
  * apiary_pkt_fields_default() where the solver allows, so packets read well.
- * Frames are built with apiary_packet_build() and deduplicated.
+ * Frames are built with apiary_packet_build() and deduplicated: a frame is
+ * handed out once, under the first question that produced it (an overlap
+ * packet equal to an earlier boundary packet is not repeated). `member`
+ * tells, for every packet, which predicates hold: select on it, not on
+ * `kind`, e.g. "all packets in P and Q" = member[p] && member[q].
  *
  * Library code: returns negative errno, never prints, never aborts on a z3
  * error (an error handler is installed; the message is kept).

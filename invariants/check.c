@@ -558,8 +558,7 @@ static bool frame_matches(const struct apiary_pred *p, const struct apiary_event
 
 	if (!p)
 		return true;
-	if (apiary_packet_parse(ev->data, ev->len, &f))
-		return false;
+	apiary_packet_parse(ev->data, ev->len, &f);
 	return apiary_pred_eval(p, &f);
 }
 
@@ -1206,12 +1205,13 @@ struct gen_ctx {
 /* Each generated frame becomes: the frame entering at xdp; the frame and
  * its reply (a two-event flow); and, when tc.egress has enforcers, the frame
  * sent by the host itself. */
-static int on_generated(void *arg, const uint8_t *frame, size_t len, const char *why)
+static int on_generated(void *arg, const struct apiary_z3gen_packet *pkt)
 {
 	struct gen_ctx *g = arg;
 	static uint8_t reply[APIARY_INPUT_MAX_FRAME];
+	const uint8_t *frame = pkt->frame;
+	size_t len = pkt->len;
 
-	(void)why;
 	if (len > APIARY_INPUT_MAX_FRAME)
 		len = APIARY_INPUT_MAX_FRAME;
 	g->err = add_frame(g->list, APIARY_HOOK_XDP, frame, len);
@@ -1240,33 +1240,33 @@ static int on_generated(void *arg, const uint8_t *frame, size_t len, const char 
 static int generate_inputs(struct checker *c, struct input_list *l)
 {
 	const struct apiary_spec *s = c->spec;
-	struct apiary_z3gen *gen = NULL;
+	struct apiary_z3gen *gen;
 	struct gen_ctx g = {.list = l};
-	struct apiary_z3gen_stats zs = {0};
-	int err;
+	int err = 0;
 
 	g.egress = c->hook_n[APIARY_HOOK_TC_EGRESS] > 0;
-
-	err = apiary_z3gen_new(&gen);
-	if (err)
-		return err;
+	gen = apiary_z3gen_new(NULL);
+	if (!gen)
+		return -errno;
 	if (s->classifier && s->classifier->match)
 		err = apiary_z3gen_add(gen, s->classifier->match, "classifier match");
-	for (size_t e = 0; e < s->nenforcers && !err; e++)
-		for (size_t k = 0; k < s->enforcers[e].neffects && !err; k++)
+	for (size_t e = 0; e < s->nenforcers && err >= 0; e++)
+		for (size_t k = 0; k < s->enforcers[e].neffects && err >= 0; k++)
 			err = apiary_z3gen_add(gen, s->enforcers[e].effects[k].when,
 					       s->enforcers[e].name.s);
-	for (size_t k = 0; k < s->ncovers && !err; k++)
+	for (size_t k = 0; k < s->ncovers && err >= 0; k++)
 		err = apiary_z3gen_add(gen, s->covers[k].sees, s->covers[k].enforcer.s);
-	if (!err)
-		err = apiary_z3gen_run(gen, on_generated, &g, &zs);
+	if (err >= 0)
+		err = apiary_z3gen_run(gen, on_generated, &g);
+	if (err == -EIO)
+		apiary_error(c->diags, NULL, "z3: %s", apiary_z3gen_error(gen));
+	c->stats->z3_unsat = apiary_z3gen_stats(gen)->unsat;
 	apiary_z3gen_free(gen);
 	if (err < 0)
 		return err;
 	if (g.err < 0 && g.err != -E2BIG)
 		return g.err;
 	c->stats->inputs_z3 = l->n;
-	c->stats->z3_unsat = zs.unsat;
 	return 0;
 }
 

@@ -2,6 +2,8 @@
 # AFL++ smoke test: a bounded campaign (<= 60 s) on deep.cov.bpf.o, whose
 # violation marker (XDP_ABORTED) needs UDP port 4242 and the payload
 # "APIARY", starting from a seed to port 4243 with payload "AAAAAA".
+# A fixed seed (-s 1) makes the campaign repeatable (~110k executions to the
+# crash here, about 6 s at full speed, ~20 s under ASan on a loaded box).
 # Deterministic stages (-D) walk each byte through small arithmetic steps,
 # which is how byte-by-byte comparisons fall one after the other.
 # Passes if AFL saves a crash and that crash replays as a violation.
@@ -24,7 +26,7 @@ printf '\004\322\020\223\000\016\000\000AAAAAA' >> "$work/in/seed"
 start=$(date +%s)
 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
 AFL_DISABLE_TRIM=1 AFL_NO_AFFINITY=1 AFL_BENCH_UNTIL_CRASH=1 AFL_QUIET=1 \
-    timeout -k 5 58 "$afl_fuzz" -D -i "$work/in" -o "$work/out" -V 50 -- "$driver" "$obj" \
+    timeout -k 5 58 "$afl_fuzz" -s 1 -D -i "$work/in" -o "$work/out" -V 50 -- "$driver" "$obj" \
     > "$work/afl.log" 2>&1 || true
 end=$(date +%s)
 

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+/*
+ * AFL++ persistent-mode driver: afl-fuzz [...] -- apiary-fuzz-afl OBJ...
+ *
+ * Built with the plain C compiler, NOT afl-cc: AFL would size its map to
+ * this program's own edges and cut the BPF counters off. Instead the
+ * AFL++ runtime (afl-compiler-rt.o) is linked in and the macros afl-cc
+ * would have defined are spelled out below; the in-kernel counters (and
+ * the outcome signature) are the only coverage AFL sees, and the map size
+ * reported in the forkserver handshake is exactly what the harness writes.
+ *
+ * A violation (the plain executor's marker verdict, later an invariant
+ * violation from the checker) is reported to AFL as a crash (abort()).
+ * Outside afl-fuzz it reads one test case from stdin, so a crash found by
+ * AFL replays with `apiary-fuzz-afl OBJ... < crashes/id:...`.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apiary/fuzz.h"
+
+/* What __AFL_FUZZ_INIT(), __AFL_INIT() and __AFL_LOOP() expand to under
+ * afl-cc (AFL++ 4.04c): shared-memory test cases, deferred forkserver,
+ * persistent loop. afl-fuzz finds the two signatures in the binary. */
+int __afl_sharedmem_fuzzing = 1;
+extern unsigned int *__afl_fuzz_len;
+extern unsigned char *__afl_fuzz_ptr;
+extern unsigned char *__afl_area_ptr;
+extern unsigned int __afl_map_size;
+int __afl_persistent_loop(unsigned int max_cnt);
+void __afl_manual_init(void);
+__attribute__((used)) static const char afl_persistent_sig[] = "##SIG_AFL_PERSISTENT##";
+__attribute__((used)) static const char afl_defer_sig[] = "##SIG_AFL_DEFER_FORKSRV##";
+
+#define STDIN_MAX (1 << 20)
+#define AFL_DEFAULT_MAP 65536
+#define LOOP_COUNT 100000
+
+/* Print the diagnostics of a failed setup (this is a CLI, not library). */
+static int fail(struct apiary_diags *d, int err)
+{
+	apiary_diags_print(d, stderr);
+	fprintf(stderr, "apiary-fuzz-afl: setup failed: %s\n", strerror(-err));
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct apiary_plain *plain = NULL;
+	struct apiary_harness *h = NULL;
+	struct apiary_executor ex;
+	struct apiary_exec_result res;
+	struct apiary_diags d;
+	static uint8_t stdin_buf[STDIN_MAX], own_map[1 << 20];
+	bool under_afl = getenv("__AFL_SHM_ID") != NULL;
+	size_t map_size;
+	int err, first = 1;
+
+	if (argc < 2 || strcmp(argv[1], "-h") == 0) {
+		fprintf(stderr, "usage: %s OBJECT.bpf.o... (test case on stdin or AFL shm)\n",
+			argv[0]);
+		return 2;
+	}
+	apiary_diags_init(&d);
+	err = apiary_plain_open((const char *const *)argv + 1, (size_t)argc - 1, NULL, &plain, &d);
+	if (!err) {
+		apiary_plain_executor(plain, &ex);
+		err = apiary_harness_new(&ex, NULL, &h);
+	}
+	err = err ?: apiary_plain_attach(plain, h);
+	if (err)
+		return fail(&d, err);
+	map_size = apiary_harness_map_size(h);
+	if (map_size > sizeof(own_map)) {
+		fprintf(stderr, "apiary-fuzz-afl: coverage map of %zu bytes is too large\n",
+			map_size);
+		return 2;
+	}
+	if (under_afl && map_size > AFL_DEFAULT_MAP && !getenv("AFL_MAP_SIZE"))
+		fprintf(stderr, "apiary-fuzz-afl: set AFL_MAP_SIZE=%zu\n", map_size);
+	/* the handshake reports this size: AFL's map is exactly the counters */
+	__afl_map_size = (unsigned int)(map_size < 64 ? 64 : map_size);
+	__afl_manual_init();
+
+	while (__afl_persistent_loop(LOOP_COUNT)) {
+		const uint8_t *buf = __afl_fuzz_ptr;
+		size_t len;
+		uint8_t *map = under_afl ? __afl_area_ptr : own_map;
+
+		if (buf) {
+			len = *__afl_fuzz_len;
+		} else {
+			ssize_t n;
+
+			/* outside afl-fuzz: one test case from stdin, then stop */
+			if (!first)
+				break;
+			n = read(STDIN_FILENO, stdin_buf, sizeof(stdin_buf));
+			len = n > 0 ? (size_t)n : 0;
+			buf = stdin_buf;
+		}
+		first = 0;
+		err = apiary_harness_exec(h, buf, len, map, sizeof(own_map) > map_size && !under_afl
+								    ? sizeof(own_map) : map_size, &res);
+		if (err) {
+			fprintf(stderr, "apiary-fuzz-afl: execution failed: %s\n", strerror(-err));
+			abort(); /* infrastructure failure: visible, not silent */
+		}
+		if (res.violations) {
+			fprintf(stderr, "apiary-fuzz-afl: violation (kind %d) in %u event(s)\n",
+				res.first_violation, res.nevents);
+			abort();
+		}
+		if (!under_afl && !__afl_fuzz_ptr)
+			printf("ok: %u event(s), %s\n", res.nevents,
+			       res.decoded ? "decoded" : "not an apiary input");
+	}
+	apiary_harness_free(h);
+	apiary_plain_free(plain);
+	apiary_diags_free(&d);
+	return 0;
+}

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer target: APIARY_FUZZ_OBJECTS=a.o:b.o apiary-fuzz-libfuzzer [libFuzzer flags] [CORPUS]
+ *
+ * Linked with clang -fsanitize=fuzzer, but this file and the libraries are
+ * not compiled with it: the only coverage libFuzzer sees are the BPF
+ * counters and the outcome signature, copied into an array placed in the
+ * __libfuzzer_extra_counters section (libFuzzer scans that section after
+ * every run and clears it before the next). A violation aborts, which
+ * libFuzzer reports as a crash and saves.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiary/fuzz.h"
+
+#define MAX_COUNTERS 16384
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+__attribute__((section("__libfuzzer_extra_counters"), used))
+static uint8_t extra_counters[MAX_COUNTERS];
+
+static struct apiary_plain *plain;
+static struct apiary_harness *harness;
+static size_t map_size;
+
+/* Load the objects named in APIARY_FUZZ_OBJECTS (colon-separated). */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *env = getenv("APIARY_FUZZ_OBJECTS");
+	char *list, *save = NULL;
+	const char *objs[64];
+	size_t n = 0;
+	struct apiary_executor ex;
+	struct apiary_diags d;
+	int err;
+
+	if (!env || !*env) {
+		fprintf(stderr, "apiary-fuzz-libfuzzer: set APIARY_FUZZ_OBJECTS=a.bpf.o[:b.bpf.o...]\n");
+		exit(2);
+	}
+	list = strdup(env);
+	for (char *t = strtok_r(list, ":", &save); t && n < 64; t = strtok_r(NULL, ":", &save))
+		objs[n++] = t;
+	apiary_diags_init(&d);
+	err = apiary_plain_open(objs, n, NULL, &plain, &d);
+	if (!err) {
+		apiary_plain_executor(plain, &ex);
+		err = apiary_harness_new(&ex, NULL, &harness);
+	}
+	err = err ?: apiary_plain_attach(plain, harness);
+	if (err) {
+		apiary_diags_print(&d, stderr);
+		fprintf(stderr, "apiary-fuzz-libfuzzer: setup failed: %s\n", strerror(-err));
+		exit(2);
+	}
+	apiary_diags_free(&d);
+	free(list);
+	map_size = apiary_harness_map_size(harness);
+	if (map_size > MAX_COUNTERS) {
+		fprintf(stderr, "apiary-fuzz-libfuzzer: %zu coverage bytes; rebuild with a larger MAX_COUNTERS\n",
+			map_size);
+		exit(2);
+	}
+	fprintf(stderr, "apiary-fuzz-libfuzzer: %zu counters, %zu coverage bytes\n",
+		apiary_harness_ncounters(harness), map_size);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct apiary_exec_result res;
+	int err = apiary_harness_exec(harness, data, size, extra_counters, map_size, &res);
+
+	if (err) {
+		fprintf(stderr, "apiary-fuzz-libfuzzer: execution failed: %s\n", strerror(-err));
+		abort();
+	}
+	if (res.violations) {
+		fprintf(stderr, "apiary-fuzz-libfuzzer: violation (kind %d) in %u event(s)\n",
+			res.first_violation, res.nevents);
+		abort();
+	}
+	return 0;
+}

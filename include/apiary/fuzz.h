@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * apiary-fuzz: the per-input execution core shared by the AFL++ and
+ * libFuzzer drivers, the in-kernel coverage reader, and pcap import.
+ * The input format itself is in input.h. Design notes: fuzz/README.md.
+ *
+ * One execution: decode the engine's bytes into a struct apiary_input
+ * (lenient: every byte string is some input), zero the in-kernel counters,
+ * let an executor run the input, then copy the counters into the engine's
+ * coverage map followed by an outcome signature (verdicts, who ran, map
+ * delta shape, rewritten bytes) for what has no counters (prebuilt
+ * objects). The path is allocation-free: everything is sized at setup.
+ */
+#ifndef APIARY_FUZZ_H
+#define APIARY_FUZZ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apiary/diag.h"
+#include "apiary/input.h"
+#include "apiary/runtime.h"
+
+/* ---- in-kernel coverage of a loaded object ---------------------------- */
+
+struct bpf_object;
+
+/* The mmap'ed counters of one loaded object built by apiary_cov_*()
+ * (coverage.h). Counters are read and zeroed through the mapping:
+ * bpf_map__initial_value() after load is a stale copy. */
+struct apiary_cov_map {
+	int fd;                     /* the map's fd (owned by the bpf_object) */
+	void *mem;                  /* mmap of the whole value */
+	size_t mem_len;
+	volatile uint8_t *counters; /* mem + offset of apiary_cov_cntrs */
+	uint32_t ncounters;
+	const char *name;           /* bpf_map__name() */
+};
+
+/* Map the coverage section of a loaded object. -ENOENT: the object has no
+ * coverage section (a prebuilt object); other negative errno on failure. */
+int apiary_cov_map_open(struct bpf_object *obj, struct apiary_cov_map *m);
+void apiary_cov_map_close(struct apiary_cov_map *m);
+
+/* ---- executors ------------------------------------------------------- */
+
+struct apiary_harness;
+
+/*
+ * What runs an input. Today: a plain list of BPF programs
+ * (apiary_plain_executor); after integration: the Apiary runtime and
+ * checker. run() executes every event of the input and reports what it
+ * saw through apiary_harness_note_*(); it must not allocate if the
+ * per-execution path is to stay allocation-free.
+ */
+struct apiary_executor {
+	const char *name;
+	void *ctx;
+	/* Put state back to where every input starts (maps restored). May be NULL. */
+	int (*reset)(void *ctx);
+	/* Run all events of `in`. 0, or a negative errno (an infrastructure
+	 * failure, not a finding). */
+	int (*run)(void *ctx, struct apiary_harness *h, const struct apiary_input *in);
+	/* Some of what runs has no counters: feed the outcome signature. */
+	bool has_uncovered;
+};
+
+/* ---- harness --------------------------------------------------------- */
+
+#define APIARY_SIG_DEFAULT_SIZE 512
+
+enum apiary_sig_mode {
+	APIARY_SIG_AUTO, /* on iff the executor has uncovered parts */
+	APIARY_SIG_ON,
+	APIARY_SIG_OFF,
+};
+
+struct apiary_harness_opts {
+	size_t sz;                /* sizeof(struct apiary_harness_opts) */
+	enum apiary_sig_mode sig; /* outcome signature as extra coverage */
+	size_t sig_size;          /* bytes of its region; 0: APIARY_SIG_DEFAULT_SIZE */
+};
+
+int apiary_harness_new(const struct apiary_executor *ex, const struct apiary_harness_opts *opts,
+		       struct apiary_harness **out);
+void apiary_harness_free(struct apiary_harness *h);
+
+/* Add a counter region (a struct apiary_cov_map's counters); it occupies
+ * the next n bytes of the engine map. Returns its offset there. Setup only. */
+long apiary_harness_add_counters(struct apiary_harness *h, volatile uint8_t *counters,
+				 uint32_t n);
+/* Bytes of the engine map the harness writes: counters, then signature. */
+size_t apiary_harness_map_size(const struct apiary_harness *h);
+size_t apiary_harness_ncounters(const struct apiary_harness *h);
+
+struct apiary_exec_result {
+	int err;             /* executor's error (negative errno), 0 if fine */
+	bool decoded;        /* false: not an apiary input (magic/version); nothing ran */
+	uint32_t nevents;    /* events run */
+	uint32_t violations; /* violations the executor reported for this input */
+	int first_violation; /* kind passed to the first apiary_harness_note_violation() */
+};
+
+/*
+ * Run one engine test case. map receives apiary_harness_map_size() bytes
+ * (map_size must be at least that; bytes beyond are left alone). Returns
+ * res->err. Allocation-free.
+ */
+int apiary_harness_exec(struct apiary_harness *h, const uint8_t *buf, size_t len, uint8_t *map,
+			size_t map_size, struct apiary_exec_result *res);
+
+/* Called by executors while they run an input. */
+void apiary_harness_note_outcome(struct apiary_harness *h, size_t event_index,
+				 const struct apiary_event *ev, const struct apiary_outcome *out);
+void apiary_harness_note_delta(struct apiary_harness *h, const struct apiary_delta *delta);
+void apiary_harness_note_violation(struct apiary_harness *h, int kind);
+/* Any other feature worth telling apart (hashed into the signature). */
+void apiary_harness_note_feature(struct apiary_harness *h, uint64_t feature);
+
+/* The input being executed (decoded in place; valid during run()). */
+const struct apiary_input *apiary_harness_input(const struct apiary_harness *h);
+
+/* ---- the plain executor: a list of BPF objects, no runtime ------------ */
+
+/*
+ * Loads each object with libbpf, maps its coverage section, and runs an
+ * event through every program of the event's hook type (XDP for xdp,
+ * SEC("tc") for tc.*) in list order as a chain: a continue verdict
+ * (XDP_PASS, TC_ACT_OK, TC_ACT_UNSPEC) hands the rewritten frame to the
+ * next program. Enforcer index in the trace = program's position.
+ * Violation marker: an XDP program returning opts->violation_xdp
+ * (XDP_ABORTED unless set); the chain stops there, as in the kernel.
+ */
+struct apiary_plain_opts {
+	size_t sz;          /* sizeof(struct apiary_plain_opts) */
+	int violation_xdp;  /* XDP verdict that marks a violation; 0 = XDP_ABORTED */
+	bool no_violation;  /* no verdict marks a violation */
+};
+
+struct apiary_plain;
+int apiary_plain_open(const char *const *objects, size_t n, const struct apiary_plain_opts *opts,
+		      struct apiary_plain **out, struct apiary_diags *diags);
+void apiary_plain_free(struct apiary_plain *p);
+/* The executor view (ctx = p) and wiring of its counters into h. */
+void apiary_plain_executor(struct apiary_plain *p, struct apiary_executor *ex);
+int apiary_plain_attach(struct apiary_plain *p, struct apiary_harness *h);
+size_t apiary_plain_nprogs(const struct apiary_plain *p);
+int apiary_plain_prog_fd(const struct apiary_plain *p, size_t i);
+const struct apiary_cov_map *apiary_plain_cov(const struct apiary_plain *p, size_t object);
+
+/* ---- pcap import ----------------------------------------------------- */
+
+/*
+ * Read a pcap file (Ethernet link type only) into inputs: one event per
+ * packet at `hook`, at most APIARY_INPUT_MAX_EVENTS per input (a longer
+ * capture spills into further inputs); frames longer than
+ * APIARY_INPUT_MAX_FRAME are cut. *out is a malloc'd array of *n inputs.
+ */
+int apiary_pcap_read(const char *path, enum apiary_hook hook, size_t events_per_input,
+		     struct apiary_input **out, size_t *n, struct apiary_diags *diags);
+
+#endif

@@ -132,14 +132,24 @@ void apiary_check_stats_print(const struct apiary_check_stats *st, const struct 
 	for (int i = 0; i < APIARY_INV__COUNT; i++)
 		if (i != APIARY_INV_ORDERING)
 			errors += st->violations[i];
-	fprintf(out, "\nbundle %s: %zu inputs (%zu from z3, %zu z3 queries unsatisfiable), "
-		     "%llu test runs\n",
-		spec->bundle.s, st->inputs, st->inputs_z3, st->z3_unsat,
-		(unsigned long long)st->runs);
-	fprintf(out, "explored %llu of %llu orderings",
+	fprintf(out, "\nbundle %s: %zu inputs (%zu from z3, %zu baseline frames, %zu from seeds; "
+		     "%zu z3 queries unsatisfiable), %llu test runs\n",
+		spec->bundle.s, st->inputs, st->inputs_z3, st->inputs_baseline, st->inputs_seeds,
+		st->z3_unsat, (unsigned long long)st->runs);
+	fprintf(out, "orderings allowed per input:");
+	for (int h = 1; h < APIARY_NHOOKS; h++) {
+		if (!st->hook_enforcers[h])
+			continue;
+		fprintf(out, " %s %llu", apiary_hook_name((enum apiary_hook)h),
+			(unsigned long long)st->hook_allowed[h]);
+		if (st->hook_allowed[h] < st->hook_perms[h])
+			fprintf(out, " (of %llu permutations of %zu enforcers; `order` and prebuilt-last fix the rest)",
+				(unsigned long long)st->hook_perms[h], st->hook_enforcers[h]);
+	}
+	fprintf(out, "\nexplored %llu of %llu orderings over all inputs",
 		(unsigned long long)st->orderings_run, (unsigned long long)st->orderings_total);
 	if (st->orderings_run < st->orderings_total)
-		fprintf(out, ", the rest pruned because the enforcers they swap cannot interact "
+		fprintf(out, "; the rest were pruned because the enforcers they swap cannot interact "
 			     "on that input (no shared map written, no rewrite, no final verdict)");
 	if (st->sampled)
 		fprintf(out, "; too many orderings to enumerate at some hook: a sample was run");

@@ -12,6 +12,7 @@
  *   3. invariants are evaluated on those outcomes.
  * Violations go to the caller's callback the moment they are found.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <linux/pkt_cls.h>
 
 #include "apiary/check.h"
+#include "apiary/fuzz.h"
 #include "apiary/violation.h"
 #include "apiary/packet.h"
 #include "apiary/z3gen.h"
@@ -28,6 +30,10 @@
 #define MAX_INPUTS 4096
 #define DEFAULT_MAX_ORDERINGS 40320
 #define MAX_OUTS (APIARY_INPUT_MAX_EVENTS * 3)
+/* Extra runs before an order conflict is believed: a coin-flipping program
+ * agrees with itself twice half the time. */
+#define CONFIRM_RUNS 3
+#define NONDET_PROBES 16
 
 /* One execution of an input: outcome per (event, hook) and the state delta. */
 struct run_result {
@@ -50,8 +56,7 @@ struct solo {
 	bool ran;
 	bool stops;       /* non-continue verdict on some event */
 	bool rewrites;    /* output bytes differ from input bytes */
-	bool nondet;      /* two identical runs differed */
-	char moved[160];  /* what moved, for the nondeterminism report */
+	bool nondet;      /* two identical runs differed (now or on an earlier input) */
 	bool *writes;     /* per rt map: changed it */
 	struct run_result res;
 };
@@ -228,7 +233,7 @@ static bool results_equal(const struct run_result *a, const struct run_result *b
 		what[0] = '\0';
 	if (a->nouts != b->nouts) {
 		if (what)
-			snprintf(what, size, "the frame reached a different number of hooks");
+			snprintf(what, size, "path of the frame (it reached a different number of hooks)");
 		return false;
 	}
 	for (size_t i = 0; i < a->nouts; i++) {
@@ -356,6 +361,11 @@ static int enumerate_orderings(struct checker *c)
 		c->perms_total[h] = pe.count;
 		if (pe.count > c->nperms[h])
 			c->stats->sampled = true;
+		c->stats->hook_allowed[h] = pe.count;
+		c->stats->hook_enforcers[h] = c->hook_n[h];
+		c->stats->hook_perms[h] = 1;
+		for (size_t k = 2; k <= c->hook_n[h]; k++)
+			c->stats->hook_perms[h] *= k;
 	}
 	return 0;
 }
@@ -607,6 +617,77 @@ static void describe_moved(const struct checker *c, const struct run_result *a,
 		snprintf(buf, size, "map state");
 }
 
+/* Report enforcer e as nondeterministic (once per check), from two runs of
+ * it alone that differ. */
+static int report_nondet(struct checker *c, const struct apiary_input *in, int e,
+			 const struct run_result *a, const struct run_result *b)
+{
+	const struct apiary_enforcer *en = &c->spec->enforcers[e];
+	char summary[512], moved[160];
+	struct ordering o;
+
+	if (c->nondet_reported[e])
+		return 0;
+	c->nondet_reported[e] = true;
+	c->stats->nondeterministic++;
+	describe_moved(c, a, b, moved, sizeof(moved));
+	snprintf(summary, sizeof(summary),
+		 "%s (team %s) is nondeterministic: the same input from the same state gave a "
+		 "different %s; its differences are not reported as order conflicts",
+		 en->name.s, en->team.s, moved);
+	ordering_solo(c, e, &o);
+	return report(c, APIARY_INV_NONDETERMINISM, APIARY_VS_ERROR, &e, 1, in, NULL, summary,
+		      NULL, "run 1", &o, a, "run 2", &o, b);
+}
+
+/*
+ * Run ordering o `times` more and compare with r: false if any run differs
+ * (someone in it is nondeterministic, even if two runs happened to agree).
+ */
+static int stable(struct checker *c, const struct apiary_input *in, const struct ordering *o,
+		  const struct run_result *r, int times, bool *is_stable)
+{
+	static struct run_result extra;
+	int err = set_ordering(c, o);
+
+	*is_stable = true;
+	for (int i = 0; !err && i < times && *is_stable; i++) {
+		err = run_input(c, in, &extra);
+		if (!err && !results_equal(r, &extra, NULL, 0))
+			*is_stable = false;
+	}
+	apiary_delta_free(&extra.delta);
+	return err;
+}
+
+/* Find who is nondeterministic among `who` by running each alone many
+ * times; report them. */
+static int find_nondet(struct checker *c, const struct apiary_input *in, const int *who, size_t n)
+{
+	static struct run_result first, extra;
+	int err = 0;
+
+	for (size_t k = 0; k < n && !err; k++) {
+		struct ordering o;
+
+		if (c->nondet_reported[who[k]])
+			continue;
+		ordering_solo(c, who[k], &o);
+		err = set_ordering(c, &o);
+		err = err ?: run_input(c, in, &first);
+		for (int i = 0; !err && i < NONDET_PROBES; i++) {
+			err = run_input(c, in, &extra);
+			if (!err && !results_equal(&first, &extra, NULL, 0)) {
+				err = report_nondet(c, in, who[k], &first, &extra);
+				break;
+			}
+		}
+	}
+	apiary_delta_free(&first.delta);
+	apiary_delta_free(&extra.delta);
+	return err;
+}
+
 /*
  * Run each enforcer alone (twice): interaction facts for the reduction,
  * nondeterminism, exclusive ownership, declared effects.
@@ -628,9 +709,7 @@ static int analyse_solo(struct checker *c, const struct apiary_input *in)
 		if (err)
 			return err;
 		so->ran = trace_has(&so->res, (int)e);
-		so->nondet = !results_equal(&so->res, &again, NULL, 0);
-		if (so->nondet)
-			describe_moved(c, &so->res, &again, so->moved, sizeof(so->moved));
+		so->nondet = c->nondet_reported[e] || !results_equal(&so->res, &again, NULL, 0);
 		so->stops = false;
 		so->rewrites = false;
 		for (size_t i = 0; i < so->res.nouts; i++) {
@@ -660,20 +739,8 @@ static int analyse_solo(struct checker *c, const struct apiary_input *in)
 		for (size_t i = 0; i < so->res.delta.n; i++)
 			so->writes[so->res.delta.changes[i].map] = true;
 
-		if (so->nondet && !c->nondet_reported[e]) {
-			char summary[512];
-			int party = (int)e;
-
-			c->nondet_reported[e] = true;
-			c->stats->nondeterministic++;
-			snprintf(summary, sizeof(summary),
-				 "%s (team %s) is nondeterministic: the same input from the same "
-				 "state gave a different %s; its differences are not reported as "
-				 "order conflicts",
-				 s->enforcers[e].name.s, s->enforcers[e].team.s, so->moved);
-			err = report(c, APIARY_INV_NONDETERMINISM, APIARY_VS_ERROR, &party, 1, in,
-				     NULL, summary, NULL, "run 1", &o, &so->res, "run 2", &o,
-				     &again);
+		if (so->nondet) {
+			err = report_nondet(c, in, (int)e, &so->res, &again);
 			if (err)
 				return err;
 		}
@@ -926,7 +993,7 @@ static size_t differing_pairs(const struct checker *c, const struct ordering *a,
 static bool involves_nondet(const struct checker *c, int (*pairs)[2], size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (c->solo[pairs[i][0]].nondet || c->solo[pairs[i][1]].nondet)
+		if (c->nondet_reported[pairs[i][0]] || c->nondet_reported[pairs[i][1]])
 			return true;
 	return false;
 }
@@ -1037,7 +1104,18 @@ static int explore(struct checker *c, const struct apiary_input *in)
 			goto out;
 		c->stats->orderings_run++;
 
-		if (results_equal(&cur, &again, NULL, 0)) {
+		if (!results_equal(&cur, &again, NULL, 0)) {
+			/* this ordering disagrees with itself: find who, never blame the order */
+			int who[APIARY_MAX_ENFORCERS];
+			size_t n = 0;
+
+			for (int h = 1; h < APIARY_NHOOKS; h++)
+				for (size_t k = 0; k < o.len[h]; k++)
+					who[n++] = o.chain[h][k];
+			err = find_nondet(c, in, who, n);
+			if (err)
+				goto out;
+		} else {
 			err = check_coverage(c, in, &o, &cur);
 			if (err)
 				goto out;
@@ -1057,7 +1135,17 @@ static int explore(struct checker *c, const struct apiary_input *in)
 				int pairs[8][2];
 				size_t np = differing_pairs(c, &base, &o, pairs, 8);
 
+				bool ok_base = true, ok_cur = true;
+
 				if (np && !involves_nondet(c, pairs, np)) {
+					err = stable(c, in, &base, &base_res, CONFIRM_RUNS, &ok_base);
+					err = err ?: stable(c, in, &o, &cur, CONFIRM_RUNS, &ok_cur);
+					if (!err && (!ok_base || !ok_cur))
+						err = find_nondet(c, in, pairs[0], 2 * np);
+					if (err)
+						goto out;
+				}
+				if (np && ok_base && ok_cur && !involves_nondet(c, pairs, np)) {
 					int parties[2] = {pairs[0][0], pairs[0][1]};
 					char summary[512], la[256], lb[256];
 
@@ -1143,7 +1231,8 @@ static int add_frame(struct input_list *l, enum apiary_hook hook, const uint8_t 
 	in->events[0].hook = hook;
 	if (len > APIARY_INPUT_MAX_FRAME)
 		len = APIARY_INPUT_MAX_FRAME;
-	memcpy(in->events[0].data, frame, len);
+	if (len)
+		memcpy(in->events[0].data, frame, len);
 	if (len < 14) {
 		memset(in->events[0].data + len, 0, 14 - len);
 		len = 14;
@@ -1233,6 +1322,102 @@ static int on_generated(void *arg, const struct apiary_z3gen_packet *pkt)
 }
 
 /*
+ * Inputs z3 cannot think of, because no predicate of the spec mentions the
+ * field a program branches on: one default frame per packet shape, and
+ * variants of the TCP/IPv4 defaults over classic values (every common TCP
+ * flag combination, TTL edges, well-known ports).
+ */
+static int add_baseline(struct gen_ctx *g)
+{
+	static const uint8_t flags[] = {0x00, 0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x14, 0x03, 0x29};
+	static const uint8_t ttls[] = {0, 1, 2, 255};
+	static const uint16_t ports[] = {22, 23, 25, 53, 80, 443, 8080};
+	struct apiary_z3gen_packet pkt = {0};
+	struct apiary_pkt_fields f;
+	uint8_t buf[256];
+	long len;
+	int err = 0;
+
+	pkt.frame = buf;
+	for (size_t i = 0; i < apiary_pkt_nshapes && !err; i++) {
+		apiary_pkt_fields_default(&f, apiary_pkt_shapes[i].layers);
+		len = apiary_packet_build(&f, buf, sizeof(buf));
+		if (len <= 0)
+			continue;
+		pkt.len = (size_t)len;
+		err = on_generated(g, &pkt);
+	}
+	for (int v6 = 0; v6 < 2 && !err; v6++) {
+		uint32_t base = APIARY_L_ETH | (v6 ? APIARY_L_IPV6 : APIARY_L_IPV4) | APIARY_L_TCP;
+
+		for (size_t k = 0; k < sizeof(flags) + sizeof(ttls) + sizeof(ports) * 2 && !err; k++) {
+			apiary_pkt_fields_default(&f, base);
+			if (k < sizeof(flags)) {
+				f.tcp_flags = flags[k];
+			} else if (k < sizeof(flags) + sizeof(ttls)) {
+				f.ip_ttl = f.ip6_ttl = ttls[k - sizeof(flags)];
+			} else {
+				size_t p = k - sizeof(flags) - sizeof(ttls);
+
+				if (p < sizeof(ports) / sizeof(ports[0]))
+					f.dport = ports[p];
+				else if (p - sizeof(ports) / sizeof(ports[0]) < sizeof(ports) / sizeof(ports[0]))
+					f.sport = ports[p - sizeof(ports) / sizeof(ports[0])];
+				else
+					continue;
+			}
+			len = apiary_packet_build(&f, buf, sizeof(buf));
+			if (len <= 0)
+				continue;
+			pkt.len = (size_t)len;
+			err = on_generated(g, &pkt);
+		}
+	}
+	return err < 0 ? err : 0;
+}
+
+/* Seed captures shipped with the bundle: <spec dir>/seeds/\*.pcap. Each
+ * packet is an input of its own, and each capture's first packets one
+ * event sequence. */
+static int add_seeds(struct checker *c, struct input_list *l)
+{
+	char path[4096];
+	DIR *dir;
+	struct dirent *de;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/seeds", c->spec->dir ? c->spec->dir : ".");
+	dir = opendir(path);
+	if (!dir)
+		return 0; /* no seeds shipped */
+	while (!err && (de = readdir(dir))) {
+		struct apiary_input *ins = NULL;
+		size_t n = 0, len = strlen(de->d_name);
+
+		if (len < 5 || strcmp(de->d_name + len - 5, ".pcap"))
+			continue;
+		snprintf(path, sizeof(path), "%s/seeds/%s", c->spec->dir ? c->spec->dir : ".",
+			 de->d_name);
+		err = apiary_pcap_read(path, APIARY_HOOK_XDP, 1, &ins, &n, c->diags);
+		for (size_t i = 0; !err && i < n; i++)
+			err = add_frame(l, APIARY_HOOK_XDP, ins[i].events[0].data,
+					ins[i].events[0].len);
+		free(ins);
+		ins = NULL;
+		if (!err && n > 1) {
+			err = apiary_pcap_read(path, APIARY_HOOK_XDP, APIARY_INPUT_MAX_EVENTS, &ins,
+					       &n, c->diags);
+			if (!err && n && !(err = add_frame(l, APIARY_HOOK_XDP, NULL, 0)))
+				l->v[l->n - 1] = ins[0];
+			free(ins);
+		}
+		c->stats->inputs_seeds = l->n - c->stats->inputs_z3 - c->stats->inputs_baseline;
+	}
+	closedir(dir);
+	return err == -E2BIG ? 0 : err;
+}
+
+/*
  * z3 inputs from every predicate of the spec: classifier match, effects,
  * covers. Each frame enters at xdp (it then travels the forwarding path) and,
  * when something runs at tc.egress, also at tc.egress alone (locally sent).
@@ -1267,7 +1452,11 @@ static int generate_inputs(struct checker *c, struct input_list *l)
 	if (g.err < 0 && g.err != -E2BIG)
 		return g.err;
 	c->stats->inputs_z3 = l->n;
-	return 0;
+	err = add_baseline(&g);
+	if (err)
+		return err;
+	c->stats->inputs_baseline = l->n - c->stats->inputs_z3;
+	return add_seeds(c, l);
 }
 
 int apiary_check_run(const struct apiary_spec *spec, const struct apiary_build *build,

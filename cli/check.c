@@ -49,20 +49,23 @@ static void usage(FILE *f)
 		"exit status: 0 clean, 1 violations found, 2 spec, build or usage error\n");
 }
 
-/* Print one violation for a human, as soon as it is found. */
+/*
+ * A violation, as soon as it is found: into the store first (committed), then
+ * on stdout, so everything a user has seen printed survives a kill -9.
+ */
 static int on_violation(void *arg, const struct apiary_violation *v)
 {
 	struct cli *cli = arg;
 	int err;
 
-	cli->printed++;
-	if (!cli->quiet)
-		apiary_violation_print(v, cli->printed, stdout);
-	fflush(stdout);
 	err = apiary_check_output_add(&cli->out, v);
 	if (err)
 		fprintf(stderr, "apiary-check: recording the violation failed: %s\n",
 			strerror(-err));
+	cli->printed++;
+	if (!cli->quiet)
+		apiary_violation_print(v, cli->printed, stdout);
+	fflush(stdout);
 	return 0;
 }
 

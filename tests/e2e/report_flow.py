@@ -3,7 +3,7 @@
 --db, --sarif, --junit and --html, then apiary-report from the store,
 rendered in headless Chromium.
 
-Checks: exit 1; SARIF 2.1.0 with the coverage result located at the spec
+Checks: exit 1; --replay of the stored violation's id reproduces it; SARIF 2.1.0 with the coverage result located at the spec
 lines of meter and lb; JUnit with a failing coverage testcase; the report
 from the store names the conflict, renders with no script error and a
 screenshot that is not blank.
@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,15 @@ def main():
         p = subprocess.run([check, spec, "--db", db, "--sarif", sarif, "--junit", junit,
                             "--html", html1], capture_output=True, text=True, timeout=300)
         assert p.returncode == 1, (p.returncode, p.stdout[-2000:], p.stderr[-2000:])
+
+        # --replay ID: the stored violation's input, reproduced
+        con = sqlite3.connect(db)
+        vid = con.execute("SELECT id FROM violations WHERE invariant = 'coverage'").fetchone()[0]
+        con.close()
+        r = subprocess.run([check, spec, "--db", db, "--replay", str(vid)], capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 1 and "violation 1: coverage" in r.stdout, (r.returncode, r.stdout,
+                                                                           r.stderr)
 
         s = json.load(open(sarif))
         assert s["version"] == "2.1.0", s.get("version")

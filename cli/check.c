@@ -201,9 +201,7 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 
-	for (int i = 0; i < APIARY_INV__COUNT; i++)
-		if (i != APIARY_INV_ORDERING)
-			errors += stats.violations[i];
+	errors = stats.errors;
 	apiary_check_stats_print(&stats, bctx.spec, stdout);
 	status = errors ? EXIT_VIOLATIONS : EXIT_CLEAN;
 	finished = true;

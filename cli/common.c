@@ -198,11 +198,7 @@ void apiary_violation_print(const struct apiary_violation *v, size_t number, FIL
 void apiary_check_stats_print(const struct apiary_check_stats *st, const struct apiary_spec *spec,
 			      FILE *out)
 {
-	size_t errors = 0;
-
-	for (int i = 0; i < APIARY_INV__COUNT; i++)
-		if (i != APIARY_INV_ORDERING)
-			errors += st->violations[i];
+	size_t errors = st->errors;
 	fprintf(out, "\nbundle %s: %zu inputs (%zu from z3, %zu baseline frames, %zu from seeds; "
 		     "%zu z3 queries unsatisfiable), %llu test runs\n",
 		spec->bundle.s, st->inputs, st->inputs_z3, st->inputs_baseline, st->inputs_seeds,
@@ -230,15 +226,14 @@ void apiary_check_stats_print(const struct apiary_check_stats *st, const struct 
 			st->inputs_planned);
 	if (!errors) {
 		fprintf(out, "result: clean");
-		if (st->violations[APIARY_INV_ORDERING])
-			fprintf(out, " (%zu declared orders shown to matter)",
-				st->violations[APIARY_INV_ORDERING]);
+		if (st->infos)
+			fprintf(out, " (%zu declared orders shown to matter)", st->infos);
 		fprintf(out, "\n");
 		return;
 	}
 	fprintf(out, "result: %zu violations (", errors);
 	for (int i = 0, first = 1; i < APIARY_INV__COUNT; i++) {
-		if (i == APIARY_INV_ORDERING || !st->violations[i])
+		if (!st->violations[i] || (i == APIARY_INV_ORDERING && st->violations[i] == st->infos))
 			continue;
 		fprintf(out, "%s%zu %s", first ? "" : ", ", st->violations[i],
 			apiary_invariant_name((enum apiary_invariant)i));

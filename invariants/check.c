@@ -496,6 +496,10 @@ static int report(struct checker *c, enum apiary_invariant inv, enum apiary_vsev
 	if (seen_before(c, key))
 		return 0;
 	c->stats->violations[inv]++;
+	if (sev == APIARY_VS_ERROR)
+		c->stats->errors++;
+	else
+		c->stats->infos++;
 
 	v.bundle = strdup(c->spec->bundle.s ? c->spec->bundle.s : "");
 	v.bundle_hash = strdup(c->build->bundle_hash_hex);
@@ -998,6 +1002,40 @@ static bool involves_nondet(const struct checker *c, int (*pairs)[2], size_t n)
 	return false;
 }
 
+/*
+ * The dispatcher must run what the spec declares: in every hop's trace, an
+ * enforcer declared before another never runs after it. A failure here is a
+ * sidecar bug, reported as an ordering violation (error), not info.
+ */
+static int check_trace_order(struct checker *c, const struct apiary_input *in,
+			     const struct ordering *o, const struct run_result *r)
+{
+	for (size_t i = 0; i < r->nouts; i++) {
+		const struct apiary_outcome *out = &r->outs[i];
+
+		for (size_t x = 0; x < out->ntrace; x++) {
+			for (size_t y = x + 1; y < out->ntrace; y++) {
+				int a = out->trace[x].enforcer, b = out->trace[y].enforcer;
+				int parties[2] = {b, a};
+				char summary[512], label[256];
+
+				if (a >= (int)c->nenf || b >= (int)c->nenf || !c->before[b][a])
+					continue;
+				snprintf(summary, sizeof(summary),
+					 "the dispatcher ran %s before %s, but the spec orders %s "
+					 "first",
+					 c->spec->enforcers[a].name.s, c->spec->enforcers[b].name.s,
+					 c->spec->enforcers[b].name.s);
+				order_label(c, o, label, sizeof(label));
+				return report(c, APIARY_INV_ORDERING, APIARY_VS_ERROR, parties, 2, in,
+					      "dispatcher", summary, NULL, label, o, r, NULL, NULL,
+					      NULL);
+			}
+		}
+	}
+	return 0;
+}
+
 /* Declared `order a before b`: would swapping them change the outcome? */
 static int check_declared_orders(struct checker *c, const struct apiary_input *in,
 				 const struct ordering *base, const struct run_result *rbase)
@@ -1116,7 +1154,8 @@ static int explore(struct checker *c, const struct apiary_input *in)
 			if (err)
 				goto out;
 		} else {
-			err = check_coverage(c, in, &o, &cur);
+			err = check_trace_order(c, in, &o, &cur);
+			err = err ?: check_coverage(c, in, &o, &cur);
 			if (err)
 				goto out;
 			if (!have_base) {

@@ -54,6 +54,8 @@ struct apiary_check_stats {
 	size_t hook_enforcers[APIARY_NHOOKS];
 	bool budget_hit;
 	size_t violations[APIARY_INV__COUNT]; /* distinct violations per invariant */
+	size_t errors;            /* distinct violations that fail the check */
+	size_t infos;             /* distinct findings reported as information */
 	size_t occurrences;       /* all occurrences, duplicates included */
 	size_t nondeterministic;  /* enforcers found nondeterministic */
 };

@@ -225,30 +225,43 @@ static void frame_entering(const struct run_result *r, const struct apiary_input
 	}
 }
 
+static enum apiary_hook r_hook(const struct run_result *r, size_t i)
+{
+	return r->out_hook[i];
+}
+
 /* Outcome equality that matters to invariants: verdicts, bytes, state. */
 static bool results_equal(const struct run_result *a, const struct run_result *b,
 			  char *what, size_t size)
 {
+	size_t n = a->nouts < b->nouts ? a->nouts : b->nouts;
+
 	if (what && size)
 		what[0] = '\0';
-	if (a->nouts != b->nouts) {
-		if (what)
-			snprintf(what, size, "path of the frame (it reached a different number of hooks)");
-		return false;
-	}
-	for (size_t i = 0; i < a->nouts; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct apiary_outcome *x = &a->outs[i], *y = &b->outs[i];
 
+		if (a->out_event[i] != b->out_event[i] || a->out_hook[i] != b->out_hook[i])
+			break; /* the paths diverged earlier: reported below */
 		if (x->verdict != y->verdict) {
 			if (what)
 				snprintf(what, size, "verdict");
 			return false;
 		}
+		/* a dropped frame's bytes go nowhere: only compare frames that leave */
+		if (verdict_is(r_hook(a, i), x->verdict, APIARY_V_DROP) ||
+		    (r_hook(a, i) == APIARY_HOOK_XDP && x->verdict == XDP_ABORTED))
+			continue;
 		if (x->len != y->len || memcmp(x->data, y->data, x->len)) {
 			if (what)
 				snprintf(what, size, "output bytes");
 			return false;
 		}
+	}
+	if (a->nouts != b->nouts || memcmp(a->out_hook, b->out_hook, n * sizeof(a->out_hook[0]))) {
+		if (what)
+			snprintf(what, size, "path of the frame (the hooks it reached)");
+		return false;
 	}
 	if (!apiary_delta_equal(&a->delta, &b->delta)) {
 		if (what)
@@ -1087,6 +1100,68 @@ static int check_declared_orders(struct checker *c, const struct apiary_input *i
 }
 
 /*
+ * Two orderings with different outcomes: walk from `from` to `to` by
+ * adjacent swaps (bubbling each of to's enforcers into place) and run each
+ * step; the first swap that changes the outcome names the two enforcers that
+ * do not commute, and the violation shows exactly those two orderings.
+ */
+static int report_commutativity(struct checker *c, const struct apiary_input *in,
+				const struct ordering *from, const struct ordering *to)
+{
+	static struct run_result prev, next;
+	struct ordering a = *from, b;
+	char what[64], summary[512], la[256], lb[256];
+	int err = 0;
+
+	err = set_ordering(c, &a);
+	err = err ?: run_input(c, in, &prev);
+	for (int h = 1; h < APIARY_NHOOKS && !err; h++) {
+		for (size_t i = 0; i < to->len[h] && !err; i++) {
+			size_t j = i;
+
+			while (j < a.len[h] && a.chain[h][j] != to->chain[h][i])
+				j++;
+			for (; j > i && !err; j--) {
+				int x = a.chain[h][j - 1], y = a.chain[h][j];
+				int parties[2] = {x < y ? x : y, x < y ? y : x};
+
+				b = a;
+				b.chain[h][j - 1] = y;
+				b.chain[h][j] = x;
+				err = set_ordering(c, &b);
+				err = err ?: run_input(c, in, &next);
+				if (err)
+					break;
+				if (!results_equal(&prev, &next, what, sizeof(what))) {
+					snprintf(summary, sizeof(summary),
+						 "undeclared order dependence between %s (team %s) and %s "
+						 "(team %s): swapping them changes the %s; declare `order` "
+						 "or make them commute",
+						 c->spec->enforcers[parties[0]].name.s,
+						 c->spec->enforcers[parties[0]].team.s,
+						 c->spec->enforcers[parties[1]].name.s,
+						 c->spec->enforcers[parties[1]].team.s, what);
+					order_label(c, &a, la, sizeof(la));
+					order_label(c, &b, lb, sizeof(lb));
+					err = report(c, APIARY_INV_COMMUTATIVITY, APIARY_VS_ERROR, parties,
+						     2, in, NULL, summary, NULL, la, &a, &prev, lb, &b,
+						     &next);
+					goto out;
+				}
+				a = b;
+				apiary_delta_free(&prev.delta);
+				prev = next;
+				memset(&next.delta, 0, sizeof(next.delta));
+			}
+		}
+	}
+out:
+	apiary_delta_free(&prev.delta);
+	apiary_delta_free(&next.delta);
+	return err;
+}
+
+/*
  * All ordering classes of this input: product over hooks of per-hook class
  * representatives, run twice each; compare with the spec's own order.
  */
@@ -1173,7 +1248,6 @@ static int explore(struct checker *c, const struct apiary_input *in)
 			} else if (!results_equal(&base_res, &cur, what, sizeof(what))) {
 				int pairs[8][2];
 				size_t np = differing_pairs(c, &base, &o, pairs, 8);
-
 				bool ok_base = true, ok_cur = true;
 
 				if (np && !involves_nondet(c, pairs, np)) {
@@ -1181,26 +1255,8 @@ static int explore(struct checker *c, const struct apiary_input *in)
 					err = err ?: stable(c, in, &o, &cur, CONFIRM_RUNS, &ok_cur);
 					if (!err && (!ok_base || !ok_cur))
 						err = find_nondet(c, in, pairs[0], 2 * np);
-					if (err)
-						goto out;
-				}
-				if (np && ok_base && ok_cur && !involves_nondet(c, pairs, np)) {
-					int parties[2] = {pairs[0][0], pairs[0][1]};
-					char summary[512], la[256], lb[256];
-
-					snprintf(summary, sizeof(summary),
-						 "undeclared order dependence between %s (team %s) and "
-						 "%s (team %s): swapping them changes the %s; declare "
-						 "`order` or make them commute",
-						 c->spec->enforcers[parties[0]].name.s,
-						 c->spec->enforcers[parties[0]].team.s,
-						 c->spec->enforcers[parties[1]].name.s,
-						 c->spec->enforcers[parties[1]].team.s, what);
-					order_label(c, &base, la, sizeof(la));
-					order_label(c, &o, lb, sizeof(lb));
-					err = report(c, APIARY_INV_COMMUTATIVITY, APIARY_VS_ERROR,
-						     parties, 2, in, NULL, summary, NULL, la, &base,
-						     &base_res, lb, &o, &cur);
+					if (!err && ok_base && ok_cur && !involves_nondet(c, pairs, np))
+						err = report_commutativity(c, in, &base, &o);
 					if (err)
 						goto out;
 				}

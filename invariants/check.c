@@ -1238,6 +1238,7 @@ static int explore(struct checker *c, const struct apiary_input *in)
 				base_res.nouts = cur.nouts;
 				memcpy(base_res.outs, cur.outs, cur.nouts * sizeof(cur.outs[0]));
 				memcpy(base_res.out_event, cur.out_event, sizeof(cur.out_event));
+				memcpy(base_res.out_hook, cur.out_hook, sizeof(cur.out_hook));
 				apiary_delta_free(&base_res.delta);
 				base_res.delta = cur.delta;
 				memset(&cur.delta, 0, sizeof(cur.delta));

@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 
 packages=(
     build-essential meson ninja-build pkg-config
-    clang llvm llvm-dev lld libclang-rt-dev
+    clang llvm llvm-dev libclang-rt-dev
     libbpf-dev libelf-dev zlib1g-dev bpftool iproute2
     libz3-dev libsqlite3-dev libcmocka-dev libpcap-dev libjson-c-dev libssl-dev
     afl++ chromium

@@ -343,6 +343,19 @@ void apiary_spec_free(struct apiary_spec *s)
 	for (i = 0; i < s->nflow_consistent; i++)
 		free(s->flow_consistent[i].enforcer.s);
 	free(s->flow_consistent);
+	for (i = 0; i < s->nmigrations; i++) {
+		struct apiary_migrate *m = &s->migrations[i];
+
+		free(m->state.s);
+		free(m->enforcer.s);
+		for (size_t k = 0; k < m->nassigns; k++) {
+			free(m->assigns[k].field.s);
+			free(m->assigns[k].from.s);
+			apiary__literal_fini(&m->assigns[k].value);
+		}
+		free(m->assigns);
+	}
+	free(s->migrations);
 	free(s);
 }
 

@@ -78,7 +78,8 @@ static void outcome_text(const struct apiary_violation *v, const struct apiary_o
 		const struct apiary_trace_ent *te = &o->trace[t];
 		const char *name = te->enforcer < v->nnames ? v->names[te->enforcer] : "?";
 
-		pos += (size_t)snprintf(buf + pos, size - pos, "%s%s %s", t ? ", " : " [", name,
+		pos += (size_t)snprintf(buf + pos, size - pos, "%s%s%s %s", t ? ", " : " [", name,
+					te->vslot ? "@update" : "",
 					apiary_verdict_name(te->hook, te->verdict, vb, sizeof(vb)));
 	}
 	if (o->ntrace && pos < size)
@@ -99,9 +100,13 @@ void apiary_violation_print(const struct apiary_violation *v, size_t number, FIL
 
 		apiary_packet_describe(v->input.events[e].data, v->input.events[e].len, desc,
 				       sizeof(desc));
+		if (e == v->input.update_at)
+			fprintf(out, "  -- update: every `update` of the bundle flips here --\n");
 		fprintf(out, "  input %zu at %s: %s\n", e, apiary_hook_name(v->input.events[e].hook),
 			desc);
 	}
+	if (v->detail)
+		fprintf(out, "  %s\n", v->detail);
 	for (size_t r = 0; r < v->nruns; r++) {
 		const struct apiary_vrun *run = &v->runs[r];
 
@@ -147,6 +152,20 @@ void apiary_check_stats_print(const struct apiary_check_stats *st, const struct 
 	if (st->budget_hit)
 		fprintf(out, "budget reached: checked %zu of %zu inputs\n", st->inputs,
 			st->inputs_planned);
+	if (st->updates) {
+		fprintf(out, "updates: %zu enforcer(s), %zu sequences (update at every position); "
+			     "%zu flows: %zu mixed versions on the sidecar path, %zu under a naive "
+			     "replace (%zu with a different outcome); %zu packets refused (table "
+			     "full), %zu flows pinned anew (FIN/RST or idle)\n",
+			st->updates, st->update_sequences, st->update_flows, st->sidecar_mixed,
+			st->naive_mixed, st->naive_differs, st->refused, st->repinned);
+		if (st->migrated || st->migration_lost || st->migration_bad)
+			fprintf(out, "migrations: %zu entries converted, %zu lost, %zu unconverted "
+				     "or unfaithful\n",
+				st->migrated, st->migration_lost, st->migration_bad);
+		fprintf(out, "after the flip: %zu inputs re-checked with every update's new "
+			     "version\n", st->after_inputs);
+	}
 	if (!errors) {
 		fprintf(out, "result: clean");
 		if (st->violations[APIARY_INV_ORDERING])

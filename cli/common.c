@@ -22,6 +22,13 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 int apiary_bundle_open(const char *spec_path, const char *out_dir, struct apiary_bundle_ctx *b,
 		       struct apiary_diags *diags, FILE *progress)
 {
+	return apiary_bundle_open_update(spec_path, NULL, out_dir, b, diags, progress);
+}
+
+int apiary_bundle_open_update(const char *spec_path, const char *update_path, const char *out_dir,
+			      struct apiary_bundle_ctx *b, struct apiary_diags *diags,
+			      FILE *progress)
+{
 	struct apiary_build_opts bopts = {.sz = sizeof(bopts)};
 	struct apiary_rt_opts ropts = {.sz = sizeof(ropts), .cpu = -1};
 	int err;
@@ -30,6 +37,12 @@ int apiary_bundle_open(const char *spec_path, const char *out_dir, struct apiary
 	err = apiary_spec_load(spec_path, &b->spec, diags);
 	if (err)
 		return err;
+	if (update_path) {
+		err = apiary_spec_load(update_path, &b->update_spec, diags);
+		err = err ?: apiary_spec_add_update(b->spec, b->update_spec, diags);
+		if (err)
+			return err;
+	}
 	if (!out_dir) {
 		char tmpl[] = "/tmp/apiary-XXXXXX";
 
@@ -59,6 +72,7 @@ void apiary_bundle_close(struct apiary_bundle_ctx *b)
 	apiary_rt_free(b->rt);
 	apiary_build_free(b->build);
 	apiary_spec_free(b->spec);
+	apiary_spec_free(b->update_spec);
 	if (b->tmp_dir)
 		nftw(b->tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(b->tmp_dir);

@@ -863,6 +863,19 @@ static void check_migrations(struct sema *m)
 				n++;
 			}
 		}
+		if (!n) {
+			/* the new version's own spec (apiary-check OLD --update NEW):
+			 * the enforcer is at the target version, without an update */
+			for (size_t e = 0; e < s->nenforcers; e++)
+				if (s->enforcers[e].version == mg->to) {
+					found = &s->enforcers[e];
+					n++;
+				}
+			if (n == 1)
+				apiary_warn(m->d, &mg->loc,
+					    "migration of '%s' runs when this spec is the update of a bundle at version %u (apiary-check OLD.spec --update %s)",
+					    mg->state.s, mg->from, s->path ? s->path : "NEW.spec");
+		}
 		if (n != 1) {
 			apiary_error(m->d, &mg->loc,
 				     n ? "migration of '%s' from %u to %u is ambiguous: several enforcers are updated from version %u to %u"

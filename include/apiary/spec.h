@@ -363,6 +363,16 @@ int apiary_spec_load(const char *path, struct apiary_spec **out, struct apiary_d
 
 void apiary_spec_free(struct apiary_spec *spec);
 
+/* `apiary-check OLD.spec --update NEW.spec`: every enforcer of `newer`
+ * whose version differs from the same enforcer in `spec` becomes an
+ * `update E to version N` of spec (code, config and global taken over), and
+ * newer's migrations and flow-consistent declarations are added. Both specs
+ * must be checked. Nodes are moved out of `newer`, whose text the moved
+ * locations still borrow: free it only after spec. -EINVAL with diags if an
+ * enforcer is missing or not newer, or already has an update. */
+int apiary_spec_add_update(struct apiary_spec *spec, struct apiary_spec *newer,
+			   struct apiary_diags *diags);
+
 /* Find declarations by name; NULL if absent. */
 const struct apiary_enforcer *apiary_spec_enforcer(const struct apiary_spec *s, const char *name);
 const struct apiary_state *apiary_spec_state(const struct apiary_spec *s, const char *name);

@@ -601,20 +601,18 @@ static int run_migrations(struct updater *u, const struct apiary_input *in, bool
 		c->stats->migrated += res.n - res.lost;
 		c->stats->migration_lost += res.lost;
 		c->stats->migration_bad += res.unfaithful + (res.unassigned[0] ? res.n : 0);
-		for (size_t x = 0; x < res.n && !bad; x++) {
-			if (res.entries[x].err) {
-				bad = &res.entries[x];
-				what = "lost";
+		/* the smallest key of each kind: hash maps iterate in a per-map
+		 * order, and a replay must name the same entry */
+		for (int kind = 0; kind < 3 && !bad; kind++) {
+			for (size_t x = 0; x < res.n; x++) {
+				const struct apiary_migrate_entry *en = &res.entries[x];
+				bool hit = kind == 0 ? en->err != 0 :
+					   kind == 1 ? res.unassigned[0] != '\0' : en->problem[0] != '\0';
+
+				if (hit && (!bad || memcmp(en->key, bad->key, res.key_size) < 0))
+					bad = en;
 			}
-		}
-		for (size_t x = 0; x < res.n && !bad; x++) {
-			if (res.unassigned[0]) {
-				bad = &res.entries[x];
-				what = "unconverted";
-			} else if (res.entries[x].problem[0]) {
-				bad = &res.entries[x];
-				what = "unfaithful";
-			}
+			what = kind == 0 ? "lost" : kind == 1 ? "unconverted" : "unfaithful";
 		}
 		if (bad) {
 			hex(bad->key, res.key_size, k, sizeof(k));

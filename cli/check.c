@@ -16,6 +16,7 @@
 #include "apiary/packet.h"
 #include "apiary/runtime.h"
 #include "apiary/spec.h"
+#include "apiary/store.h"
 #include "common.h"
 
 #define EXIT_CLEAN 0
@@ -43,7 +44,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: apiary-check SPEC [--db FILE] [--html FILE] [--sarif FILE] [--junit FILE]\n"
-		"                    [--budget SECONDS] [--replay HEX] [--out DIR] [--quiet]\n"
+		"                    [--budget SECONDS] [--replay HEX|ID] [--out DIR] [--quiet]\n"
 		"                    [--update NEW.spec]\n"
 		"\n"
 		"Compiles the bundle, loads it into the kernel, runs every allowed ordering of its\n"
@@ -53,21 +54,67 @@ static void usage(FILE *f)
 		"exit status: 0 clean, 1 violations found, 2 spec, build or usage error\n");
 }
 
-/* Print one violation for a human, as soon as it is found. */
+/*
+ * A violation, as soon as it is found: into the store first (committed), then
+ * on stdout, so everything a user has seen printed survives a kill -9.
+ */
 static int on_violation(void *arg, const struct apiary_violation *v)
 {
 	struct cli *cli = arg;
 	int err;
 
-	cli->printed++;
-	if (!cli->quiet)
-		apiary_violation_print(v, cli->printed, stdout);
-	fflush(stdout);
 	err = apiary_check_output_add(&cli->out, v);
 	if (err)
 		fprintf(stderr, "apiary-check: recording the violation failed: %s\n",
 			strerror(-err));
+	cli->printed++;
+	if (!cli->quiet)
+		apiary_violation_print(v, cli->printed, stdout);
+	fflush(stdout);
 	return 0;
+}
+
+/*
+ * --replay takes the hex input printed with a violation, or the id of a
+ * stored violation (with --db).
+ */
+static int replay_input(const struct cli *cli, struct apiary_input *in, struct apiary_diags *d)
+{
+	struct apiary_store_opts so = {.sz = sizeof(so), .read_only = true};
+	struct apiary_store_filter f = {.sz = sizeof(f), .include_waived = true};
+	struct apiary_stored_violation *sv = NULL;
+	struct apiary_store *st = NULL;
+	size_t n = 0, digits = strspn(cli->replay, "0123456789");
+	long long id;
+	int err;
+
+	if (digits != strlen(cli->replay) || digits > 12) {
+		if (!apiary_input_from_hex(cli->replay, in))
+			return 0;
+		return apiary_error(d, NULL, "--replay takes the hex input printed with a violation "
+					     "(it starts with 4101) or a stored violation's id");
+	}
+	if (!cli->db)
+		return apiary_error(d, NULL, "--replay %s: a violation id needs --db FILE",
+				    cli->replay);
+	id = atoll(cli->replay);
+	err = apiary_store_open_opts(cli->db, &so, &st, d);
+	err = err ?: apiary_store_list_violations(st, &f, &sv, &n);
+	if (!err) {
+		err = apiary_error(d, NULL, "--replay %lld: no violation with that id in %s", id,
+				   cli->db);
+		for (size_t i = 0; i < n; i++)
+			if (sv[i].id == id) {
+				*in = sv[i].v.input;
+				err = 0;
+				break;
+			}
+	} else if (st) {
+		apiary_error(d, NULL, "cannot read %s: %s", cli->db, apiary_store_errmsg(st));
+	}
+	apiary_stored_violations_free(sv, n);
+	apiary_store_close(st);
+	return err;
 }
 
 static int parse_args(struct cli *cli, int argc, char **argv)
@@ -139,11 +186,8 @@ int main(int argc, char **argv)
 	apiary_diags_init(&diags);
 	apiary_check_output_init(&cli.out);
 
-	if (cli.replay && apiary_input_from_hex(cli.replay, &replay_in)) {
-		fprintf(stderr, "apiary-check: --replay takes the hex input printed with a violation "
-				"(it starts with 4101)\n");
+	if (cli.replay && replay_input(&cli, &replay_in, &diags))
 		goto out;
-	}
 
 	err = apiary_bundle_open_update(cli.spec_path, cli.update, cli.out_dir, &bctx, &diags,
 					stderr);
@@ -175,9 +219,7 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 
-	for (int i = 0; i < APIARY_INV__COUNT; i++)
-		if (i != APIARY_INV_ORDERING)
-			errors += stats.violations[i];
+	errors = stats.errors;
 	apiary_check_stats_print(&stats, bctx.spec, stdout);
 	status = errors ? EXIT_VIOLATIONS : EXIT_CLEAN;
 	finished = true;

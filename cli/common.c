@@ -2,6 +2,7 @@
 /* Shared by the CLIs: bundle opening, human output, result sinks. */
 #include <errno.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -100,8 +101,65 @@ static void outcome_text(const struct apiary_violation *v, const struct apiary_o
 		snprintf(buf + pos, size - pos, "]");
 }
 
+/* Up to 12 bytes as hex, "..." if longer. */
+static void hex_short(const uint8_t *p, uint32_t n, char *buf, size_t size)
+{
+	size_t pos = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < n && i < 12 && pos + 3 < size; i++)
+		pos += (size_t)snprintf(buf + pos, size - pos, "%02x", p[i]);
+	if (n > 12 && pos + 4 < size)
+		snprintf(buf + pos, size - pos, "...");
+}
+
+/* Outcome i of run r belongs to which input event? Hooks only increase
+ * along one event's path, so a hook that does not marks the next event. */
+static size_t outcome_event(const struct apiary_vrun *run, size_t i)
+{
+	size_t ev = 0;
+
+	for (size_t k = 1; k <= i && k < run->noutcomes; k++)
+		if (run->outcomes[k].hook <= run->outcomes[k - 1].hook)
+			ev++;
+	return ev;
+}
+
+static const struct apiary_outcome *find_outcome(const struct apiary_vrun *run, size_t ev,
+						 uint32_t hook)
+{
+	for (size_t i = 0; i < run->noutcomes; i++)
+		if (outcome_event(run, i) == ev && run->outcomes[i].hook == hook)
+			return &run->outcomes[i];
+	return NULL;
+}
+
+static void change_text(const struct apiary_vchange *c, char *buf, size_t size)
+{
+	char k[40], b[40], a[40];
+
+	hex_short(c->key, c->key_size, k, sizeof(k));
+	hex_short(c->before, c->before ? c->value_size : 0, b, sizeof(b));
+	hex_short(c->after, c->after ? c->value_size : 0, a, sizeof(a));
+	if (!c->before)
+		snprintf(buf, size, "%s[%s] added = %s", c->map, k, a);
+	else if (!c->after)
+		snprintf(buf, size, "%s[%s] deleted (was %s)", c->map, k, b);
+	else
+		snprintf(buf, size, "%s[%s] %s -> %s", c->map, k, b, a);
+}
+
+/*
+ * A violation for a human: what is broken and by whom, the input decoded by
+ * layer, each hop's outcome of the compared runs side by side (rows that
+ * differ marked '*'), the state changes, and the command that replays it.
+ */
 void apiary_violation_print(const struct apiary_violation *v, size_t number, FILE *out)
 {
+	const struct apiary_vrun *a = v->nruns > 0 ? &v->runs[0] : NULL;
+	const struct apiary_vrun *b = v->nruns > 1 ? &v->runs[1] : NULL;
+	const int w = 44;
+
 	fprintf(out, "\nviolation %zu: %s%s\n", number, apiary_invariant_name(v->invariant),
 		v->severity == APIARY_VS_INFO ? " (info)" : "");
 	fprintf(out, "  %s\n", v->summary);
@@ -121,23 +179,36 @@ void apiary_violation_print(const struct apiary_violation *v, size_t number, FIL
 	}
 	if (v->detail)
 		fprintf(out, "  %s\n", v->detail);
-	for (size_t r = 0; r < v->nruns; r++) {
-		const struct apiary_vrun *run = &v->runs[r];
+	if (a) {
+		fprintf(out, "  %-16s %-*s%s%s\n", "", b ? w : 0, a->label, b ? " | " : "", b ? b->label : "");
+		for (size_t e = 0; e < v->input.nevents; e++) {
+			for (uint32_t h = APIARY_HOOK_XDP; h < APIARY_HOOK__COUNT; h++) {
+				const struct apiary_outcome *x = find_outcome(a, e, h);
+				const struct apiary_outcome *y = b ? find_outcome(b, e, h) : NULL;
+				char tx[256] = "-", ty[256] = "-", hop[32];
+				bool differ;
 
-		fprintf(out, "  %s %s\n", r ? "versus:  " : "ordering:", run->label);
-		for (size_t i = 0; i < run->noutcomes; i++) {
-			char text[512];
-
-			outcome_text(v, &run->outcomes[i], text, sizeof(text));
-			fprintf(out, "      %-10s %s (%u bytes out)\n",
-				apiary_hook_name((enum apiary_hook)run->outcomes[i].hook), text,
-				run->outcomes[i].len);
+				if (!x && !y)
+					continue;
+				if (x)
+					outcome_text(v, x, tx, sizeof(tx));
+				if (y)
+					outcome_text(v, y, ty, sizeof(ty));
+				differ = b && (!x || !y || x->verdict != y->verdict || x->len != y->len ||
+					       memcmp(x->data, y->data, x->len));
+				snprintf(hop, sizeof(hop), "%zu@%s", e, apiary_hook_name(h));
+				fprintf(out, " %c%-16s %-*s%s%s\n", differ ? '*' : ' ', hop, b ? w : 0, tx,
+					b ? " | " : "", b ? ty : "");
+			}
 		}
-		for (size_t i = 0; i < run->nchanges; i++)
-			fprintf(out, "      map %s: entry %s\n", run->changes[i].map,
-				!run->changes[i].before ? "added"
-				: !run->changes[i].after ? "deleted"
-							 : "changed");
+		for (size_t r = 0; r < v->nruns; r++)
+			for (size_t i = 0; i < v->runs[r].nchanges; i++) {
+				char text[256];
+
+				change_text(&v->runs[r].changes[i], text, sizeof(text));
+				fprintf(out, "  %-16s %s\n",
+					v->nruns < 2 ? "state" : r ? "state (right)" : "state (left)", text);
+			}
 	}
 	if (v->replay)
 		fprintf(out, "  replay: %s\n", v->replay);
@@ -146,19 +217,25 @@ void apiary_violation_print(const struct apiary_violation *v, size_t number, FIL
 void apiary_check_stats_print(const struct apiary_check_stats *st, const struct apiary_spec *spec,
 			      FILE *out)
 {
-	size_t errors = 0;
-
-	for (int i = 0; i < APIARY_INV__COUNT; i++)
-		if (i != APIARY_INV_ORDERING)
-			errors += st->violations[i];
-	fprintf(out, "\nbundle %s: %zu inputs (%zu from z3, %zu z3 queries unsatisfiable), "
-		     "%llu test runs\n",
-		spec->bundle.s, st->inputs, st->inputs_z3, st->z3_unsat,
-		(unsigned long long)st->runs);
-	fprintf(out, "explored %llu of %llu orderings",
+	size_t errors = st->errors;
+	fprintf(out, "\nbundle %s: %zu inputs (%zu from z3, %zu baseline frames, %zu from seeds; "
+		     "%zu z3 queries unsatisfiable), %llu test runs\n",
+		spec->bundle.s, st->inputs, st->inputs_z3, st->inputs_baseline, st->inputs_seeds,
+		st->z3_unsat, (unsigned long long)st->runs);
+	fprintf(out, "orderings allowed per input:");
+	for (int h = 1; h < APIARY_NHOOKS; h++) {
+		if (!st->hook_enforcers[h])
+			continue;
+		fprintf(out, " %s %llu", apiary_hook_name((enum apiary_hook)h),
+			(unsigned long long)st->hook_allowed[h]);
+		if (st->hook_allowed[h] < st->hook_perms[h])
+			fprintf(out, " (of %llu permutations of %zu enforcers; `order` and prebuilt-last fix the rest)",
+				(unsigned long long)st->hook_perms[h], st->hook_enforcers[h]);
+	}
+	fprintf(out, "\nexplored %llu of %llu orderings over all inputs",
 		(unsigned long long)st->orderings_run, (unsigned long long)st->orderings_total);
 	if (st->orderings_run < st->orderings_total)
-		fprintf(out, ", the rest pruned because the enforcers they swap cannot interact "
+		fprintf(out, "; the rest were pruned because the enforcers they swap cannot interact "
 			     "on that input (no shared map written, no rewrite, no final verdict)");
 	if (st->sampled)
 		fprintf(out, "; too many orderings to enumerate at some hook: a sample was run");
@@ -182,15 +259,14 @@ void apiary_check_stats_print(const struct apiary_check_stats *st, const struct 
 	}
 	if (!errors) {
 		fprintf(out, "result: clean");
-		if (st->violations[APIARY_INV_ORDERING])
-			fprintf(out, " (%zu declared orders shown to matter)",
-				st->violations[APIARY_INV_ORDERING]);
+		if (st->infos)
+			fprintf(out, " (%zu declared orders shown to matter)", st->infos);
 		fprintf(out, "\n");
 		return;
 	}
 	fprintf(out, "result: %zu violations (", errors);
 	for (int i = 0, first = 1; i < APIARY_INV__COUNT; i++) {
-		if (i == APIARY_INV_ORDERING || !st->violations[i])
+		if (!st->violations[i] || (i == APIARY_INV_ORDERING && st->violations[i] == st->infos))
 			continue;
 		fprintf(out, "%s%zu %s", first ? "" : ", ", st->violations[i],
 			apiary_invariant_name((enum apiary_invariant)i));

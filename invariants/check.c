@@ -12,6 +12,7 @@
  *   3. invariants are evaluated on those outcomes.
  * Violations go to the caller's callback the moment they are found.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <linux/pkt_cls.h>
 
 #include "apiary/check.h"
+#include "apiary/fuzz.h"
 #include "apiary/violation.h"
 #include "apiary/packet.h"
 #include "apiary/z3gen.h"
@@ -28,6 +30,10 @@
 
 #define MAX_INPUTS 4096
 #define DEFAULT_MAX_ORDERINGS 40320
+/* Extra runs before an order conflict is believed: a coin-flipping program
+ * agrees with itself twice half the time. */
+#define CONFIRM_RUNS 3
+#define NONDET_PROBES 16
 
 static const enum apiary_hook hooks[] = {APIARY_HOOK_XDP, APIARY_HOOK_TC_INGRESS,
 					 APIARY_HOOK_TC_EGRESS};
@@ -162,30 +168,43 @@ static void frame_entering(const struct run_result *r, const struct apiary_input
 	}
 }
 
+static enum apiary_hook r_hook(const struct run_result *r, size_t i)
+{
+	return r->out_hook[i];
+}
+
 /* Outcome equality that matters to invariants: verdicts, bytes, state. */
 static bool results_equal(const struct run_result *a, const struct run_result *b,
 			  char *what, size_t size)
 {
+	size_t n = a->nouts < b->nouts ? a->nouts : b->nouts;
+
 	if (what && size)
 		what[0] = '\0';
-	if (a->nouts != b->nouts) {
-		if (what)
-			snprintf(what, size, "the frame reached a different number of hooks");
-		return false;
-	}
-	for (size_t i = 0; i < a->nouts; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct apiary_outcome *x = &a->outs[i], *y = &b->outs[i];
 
+		if (a->out_event[i] != b->out_event[i] || a->out_hook[i] != b->out_hook[i])
+			break; /* the paths diverged earlier: reported below */
 		if (x->verdict != y->verdict) {
 			if (what)
 				snprintf(what, size, "verdict");
 			return false;
 		}
+		/* a dropped frame's bytes go nowhere: only compare frames that leave */
+		if (verdict_is(r_hook(a, i), x->verdict, APIARY_V_DROP) ||
+		    (r_hook(a, i) == APIARY_HOOK_XDP && x->verdict == XDP_ABORTED))
+			continue;
 		if (x->len != y->len || memcmp(x->data, y->data, x->len)) {
 			if (what)
 				snprintf(what, size, "output bytes");
 			return false;
 		}
+	}
+	if (a->nouts != b->nouts || memcmp(a->out_hook, b->out_hook, n * sizeof(a->out_hook[0]))) {
+		if (what)
+			snprintf(what, size, "path of the frame (the hooks it reached)");
+		return false;
 	}
 	if (!apiary_delta_equal(&a->delta, &b->delta)) {
 		if (what)
@@ -298,6 +317,11 @@ static int enumerate_orderings(struct checker *c)
 		c->perms_total[h] = pe.count;
 		if (pe.count > c->nperms[h])
 			c->stats->sampled = true;
+		c->stats->hook_allowed[h] = pe.count;
+		c->stats->hook_enforcers[h] = c->hook_n[h];
+		c->stats->hook_perms[h] = 1;
+		for (size_t k = 2; k <= c->hook_n[h]; k++)
+			c->stats->hook_perms[h] *= k;
 	}
 	return 0;
 }
@@ -427,9 +451,11 @@ static int report(struct checker *c, enum apiary_invariant inv, enum apiary_vsev
 		snprintf(key + pos, sizeof(key) - pos, ":%s", key_suffix);
 	if (seen_before(c, key))
 		return 0;
-	/* information (a naive replace shown to break a flow) never fails */
-	if (sev == APIARY_VS_ERROR || inv == APIARY_INV_ORDERING)
-		c->stats->violations[inv]++;
+	c->stats->violations[inv]++;
+	if (sev == APIARY_VS_ERROR)
+		c->stats->errors++;
+	else
+		c->stats->infos++;
 
 	v.bundle = strdup(c->spec->bundle.s ? c->spec->bundle.s : "");
 	v.bundle_hash = strdup(c->build->bundle_hash_hex);
@@ -566,6 +592,77 @@ static void describe_moved(const struct checker *c, const struct run_result *a,
 		snprintf(buf, size, "map state");
 }
 
+/* Report enforcer e as nondeterministic (once per check), from two runs of
+ * it alone that differ. */
+static int report_nondet(struct checker *c, const struct apiary_input *in, int e,
+			 const struct run_result *a, const struct run_result *b)
+{
+	const struct apiary_enforcer *en = &c->spec->enforcers[e];
+	char summary[512], moved[160];
+	struct ordering o;
+
+	if (c->nondet_reported[e])
+		return 0;
+	c->nondet_reported[e] = true;
+	c->stats->nondeterministic++;
+	describe_moved(c, a, b, moved, sizeof(moved));
+	snprintf(summary, sizeof(summary),
+		 "%s (team %s) is nondeterministic: the same input from the same state gave a "
+		 "different %s; its differences are not reported as order conflicts",
+		 en->name.s, en->team.s, moved);
+	ordering_solo(c, e, &o);
+	return report(c, APIARY_INV_NONDETERMINISM, APIARY_VS_ERROR, &e, 1, in, NULL, summary,
+		      NULL, "run 1", &o, a, "run 2", &o, b);
+}
+
+/*
+ * Run ordering o `times` more and compare with r: false if any run differs
+ * (someone in it is nondeterministic, even if two runs happened to agree).
+ */
+static int stable(struct checker *c, const struct apiary_input *in, const struct ordering *o,
+		  const struct run_result *r, int times, bool *is_stable)
+{
+	static struct run_result extra;
+	int err = set_ordering(c, o);
+
+	*is_stable = true;
+	for (int i = 0; !err && i < times && *is_stable; i++) {
+		err = run_input(c, in, &extra);
+		if (!err && !results_equal(r, &extra, NULL, 0))
+			*is_stable = false;
+	}
+	apiary_delta_free(&extra.delta);
+	return err;
+}
+
+/* Find who is nondeterministic among `who` by running each alone many
+ * times; report them. */
+static int find_nondet(struct checker *c, const struct apiary_input *in, const int *who, size_t n)
+{
+	static struct run_result first, extra;
+	int err = 0;
+
+	for (size_t k = 0; k < n && !err; k++) {
+		struct ordering o;
+
+		if (c->nondet_reported[who[k]])
+			continue;
+		ordering_solo(c, who[k], &o);
+		err = set_ordering(c, &o);
+		err = err ?: run_input(c, in, &first);
+		for (int i = 0; !err && i < NONDET_PROBES; i++) {
+			err = run_input(c, in, &extra);
+			if (!err && !results_equal(&first, &extra, NULL, 0)) {
+				err = report_nondet(c, in, who[k], &first, &extra);
+				break;
+			}
+		}
+	}
+	apiary_delta_free(&first.delta);
+	apiary_delta_free(&extra.delta);
+	return err;
+}
+
 /*
  * Run each enforcer alone (twice): interaction facts for the reduction,
  * nondeterminism, exclusive ownership, declared effects.
@@ -587,9 +684,7 @@ static int analyse_solo(struct checker *c, const struct apiary_input *in)
 		if (err)
 			return err;
 		so->ran = trace_has(&so->res, (int)e);
-		so->nondet = !results_equal(&so->res, &again, NULL, 0);
-		if (so->nondet)
-			describe_moved(c, &so->res, &again, so->moved, sizeof(so->moved));
+		so->nondet = c->nondet_reported[e] || !results_equal(&so->res, &again, NULL, 0);
 		so->stops = false;
 		so->rewrites = false;
 		for (size_t i = 0; i < so->res.nouts; i++) {
@@ -619,20 +714,8 @@ static int analyse_solo(struct checker *c, const struct apiary_input *in)
 		for (size_t i = 0; i < so->res.delta.n; i++)
 			so->writes[so->res.delta.changes[i].map] = true;
 
-		if (so->nondet && !c->nondet_reported[e]) {
-			char summary[512];
-			int party = (int)e;
-
-			c->nondet_reported[e] = true;
-			c->stats->nondeterministic++;
-			snprintf(summary, sizeof(summary),
-				 "%s (team %s) is nondeterministic: the same input from the same "
-				 "state gave a different %s; its differences are not reported as "
-				 "order conflicts",
-				 s->enforcers[e].name.s, s->enforcers[e].team.s, so->moved);
-			err = report(c, APIARY_INV_NONDETERMINISM, APIARY_VS_ERROR, &party, 1, in,
-				     NULL, summary, NULL, "run 1", &o, &so->res, "run 2", &o,
-				     &again);
+		if (so->nondet) {
+			err = report_nondet(c, in, (int)e, &so->res, &again);
 			if (err)
 				return err;
 		}
@@ -887,9 +970,43 @@ static size_t differing_pairs(const struct checker *c, const struct ordering *a,
 static bool involves_nondet(const struct checker *c, int (*pairs)[2], size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (c->solo[pairs[i][0]].nondet || c->solo[pairs[i][1]].nondet)
+		if (c->nondet_reported[pairs[i][0]] || c->nondet_reported[pairs[i][1]])
 			return true;
 	return false;
+}
+
+/*
+ * The dispatcher must run what the spec declares: in every hop's trace, an
+ * enforcer declared before another never runs after it. A failure here is a
+ * sidecar bug, reported as an ordering violation (error), not info.
+ */
+static int check_trace_order(struct checker *c, const struct apiary_input *in,
+			     const struct ordering *o, const struct run_result *r)
+{
+	for (size_t i = 0; i < r->nouts; i++) {
+		const struct apiary_outcome *out = &r->outs[i];
+
+		for (size_t x = 0; x < out->ntrace; x++) {
+			for (size_t y = x + 1; y < out->ntrace; y++) {
+				int a = out->trace[x].enforcer, b = out->trace[y].enforcer;
+				int parties[2] = {b, a};
+				char summary[512], label[256];
+
+				if (a >= (int)c->nenf || b >= (int)c->nenf || !c->before[b][a])
+					continue;
+				snprintf(summary, sizeof(summary),
+					 "the dispatcher ran %s before %s, but the spec orders %s "
+					 "first",
+					 c->spec->enforcers[a].name.s, c->spec->enforcers[b].name.s,
+					 c->spec->enforcers[b].name.s);
+				order_label(c, o, label, sizeof(label));
+				return report(c, APIARY_INV_ORDERING, APIARY_VS_ERROR, parties, 2, in,
+					      "dispatcher", summary, NULL, label, o, r, NULL, NULL,
+					      NULL);
+			}
+		}
+	}
+	return 0;
 }
 
 /* Declared `order a before b`: would swapping them change the outcome? */
@@ -939,6 +1056,68 @@ static int check_declared_orders(struct checker *c, const struct apiary_input *i
 			     NULL, la, base, rbase, lb, &o, &swapped);
 	}
 	apiary_delta_free(&swapped.delta);
+	return err;
+}
+
+/*
+ * Two orderings with different outcomes: walk from `from` to `to` by
+ * adjacent swaps (bubbling each of to's enforcers into place) and run each
+ * step; the first swap that changes the outcome names the two enforcers that
+ * do not commute, and the violation shows exactly those two orderings.
+ */
+static int report_commutativity(struct checker *c, const struct apiary_input *in,
+				const struct ordering *from, const struct ordering *to)
+{
+	static struct run_result prev, next;
+	struct ordering a = *from, b;
+	char what[64], summary[512], la[256], lb[256];
+	int err = 0;
+
+	err = set_ordering(c, &a);
+	err = err ?: run_input(c, in, &prev);
+	for (int h = 1; h < APIARY_NHOOKS && !err; h++) {
+		for (size_t i = 0; i < to->len[h] && !err; i++) {
+			size_t j = i;
+
+			while (j < a.len[h] && a.chain[h][j] != to->chain[h][i])
+				j++;
+			for (; j > i && !err; j--) {
+				int x = a.chain[h][j - 1], y = a.chain[h][j];
+				int parties[2] = {x < y ? x : y, x < y ? y : x};
+
+				b = a;
+				b.chain[h][j - 1] = y;
+				b.chain[h][j] = x;
+				err = set_ordering(c, &b);
+				err = err ?: run_input(c, in, &next);
+				if (err)
+					break;
+				if (!results_equal(&prev, &next, what, sizeof(what))) {
+					snprintf(summary, sizeof(summary),
+						 "undeclared order dependence between %s (team %s) and %s "
+						 "(team %s): swapping them changes the %s; declare `order` "
+						 "or make them commute",
+						 c->spec->enforcers[parties[0]].name.s,
+						 c->spec->enforcers[parties[0]].team.s,
+						 c->spec->enforcers[parties[1]].name.s,
+						 c->spec->enforcers[parties[1]].team.s, what);
+					order_label(c, &a, la, sizeof(la));
+					order_label(c, &b, lb, sizeof(lb));
+					err = report(c, APIARY_INV_COMMUTATIVITY, APIARY_VS_ERROR, parties,
+						     2, in, NULL, summary, NULL, la, &a, &prev, lb, &b,
+						     &next);
+					goto out;
+				}
+				a = b;
+				apiary_delta_free(&prev.delta);
+				prev = next;
+				memset(&next.delta, 0, sizeof(next.delta));
+			}
+		}
+	}
+out:
+	apiary_delta_free(&prev.delta);
+	apiary_delta_free(&next.delta);
 	return err;
 }
 
@@ -998,8 +1177,20 @@ static int explore(struct checker *c, const struct apiary_input *in)
 			goto out;
 		c->stats->orderings_run++;
 
-		if (results_equal(&cur, &again, NULL, 0)) {
-			err = check_coverage(c, in, &o, &cur);
+		if (!results_equal(&cur, &again, NULL, 0)) {
+			/* this ordering disagrees with itself: find who, never blame the order */
+			int who[APIARY_MAX_ENFORCERS];
+			size_t n = 0;
+
+			for (int h = 1; h < APIARY_NHOOKS; h++)
+				for (size_t k = 0; k < o.len[h]; k++)
+					who[n++] = o.chain[h][k];
+			err = find_nondet(c, in, who, n);
+			if (err)
+				goto out;
+		} else {
+			err = check_trace_order(c, in, &o, &cur);
+			err = err ?: check_coverage(c, in, &o, &cur);
 			if (err)
 				goto out;
 			if (!have_base) {
@@ -1007,6 +1198,7 @@ static int explore(struct checker *c, const struct apiary_input *in)
 				base_res.nouts = cur.nouts;
 				memcpy(base_res.outs, cur.outs, cur.nouts * sizeof(cur.outs[0]));
 				memcpy(base_res.out_event, cur.out_event, sizeof(cur.out_event));
+				memcpy(base_res.out_hook, cur.out_hook, sizeof(cur.out_hook));
 				apiary_delta_free(&base_res.delta);
 				base_res.delta = cur.delta;
 				memset(&cur.delta, 0, sizeof(cur.delta));
@@ -1017,24 +1209,15 @@ static int explore(struct checker *c, const struct apiary_input *in)
 			} else if (!results_equal(&base_res, &cur, what, sizeof(what))) {
 				int pairs[8][2];
 				size_t np = differing_pairs(c, &base, &o, pairs, 8);
+				bool ok_base = true, ok_cur = true;
 
 				if (np && !involves_nondet(c, pairs, np)) {
-					int parties[2] = {pairs[0][0], pairs[0][1]};
-					char summary[512], la[256], lb[256];
-
-					snprintf(summary, sizeof(summary),
-						 "undeclared order dependence between %s (team %s) and "
-						 "%s (team %s): swapping them changes the %s; declare "
-						 "`order` or make them commute",
-						 c->spec->enforcers[parties[0]].name.s,
-						 c->spec->enforcers[parties[0]].team.s,
-						 c->spec->enforcers[parties[1]].name.s,
-						 c->spec->enforcers[parties[1]].team.s, what);
-					order_label(c, &base, la, sizeof(la));
-					order_label(c, &o, lb, sizeof(lb));
-					err = report(c, APIARY_INV_COMMUTATIVITY, APIARY_VS_ERROR,
-						     parties, 2, in, NULL, summary, NULL, la, &base,
-						     &base_res, lb, &o, &cur);
+					err = stable(c, in, &base, &base_res, CONFIRM_RUNS, &ok_base);
+					err = err ?: stable(c, in, &o, &cur, CONFIRM_RUNS, &ok_cur);
+					if (!err && (!ok_base || !ok_cur))
+						err = find_nondet(c, in, pairs[0], 2 * np);
+					if (!err && ok_base && ok_cur && !involves_nondet(c, pairs, np))
+						err = report_commutativity(c, in, &base, &o);
 					if (err)
 						goto out;
 				}
@@ -1104,7 +1287,8 @@ static int add_frame(struct input_list *l, enum apiary_hook hook, const uint8_t 
 	in->events[0].hook = hook;
 	if (len > APIARY_INPUT_MAX_FRAME)
 		len = APIARY_INPUT_MAX_FRAME;
-	memcpy(in->events[0].data, frame, len);
+	if (len)
+		memcpy(in->events[0].data, frame, len);
 	if (len < 14) {
 		memset(in->events[0].data + len, 0, 14 - len);
 		len = 14;
@@ -1194,6 +1378,102 @@ static int on_generated(void *arg, const struct apiary_z3gen_packet *pkt)
 }
 
 /*
+ * Inputs z3 cannot think of, because no predicate of the spec mentions the
+ * field a program branches on: one default frame per packet shape, and
+ * variants of the TCP/IPv4 defaults over classic values (every common TCP
+ * flag combination, TTL edges, well-known ports).
+ */
+static int add_baseline(struct gen_ctx *g)
+{
+	static const uint8_t flags[] = {0x00, 0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x14, 0x03, 0x29};
+	static const uint8_t ttls[] = {0, 1, 2, 255};
+	static const uint16_t ports[] = {22, 23, 25, 53, 80, 443, 8080};
+	struct apiary_z3gen_packet pkt = {0};
+	struct apiary_pkt_fields f;
+	uint8_t buf[256];
+	long len;
+	int err = 0;
+
+	pkt.frame = buf;
+	for (size_t i = 0; i < apiary_pkt_nshapes && !err; i++) {
+		apiary_pkt_fields_default(&f, apiary_pkt_shapes[i].layers);
+		len = apiary_packet_build(&f, buf, sizeof(buf));
+		if (len <= 0)
+			continue;
+		pkt.len = (size_t)len;
+		err = on_generated(g, &pkt);
+	}
+	for (int v6 = 0; v6 < 2 && !err; v6++) {
+		uint32_t base = APIARY_L_ETH | (v6 ? APIARY_L_IPV6 : APIARY_L_IPV4) | APIARY_L_TCP;
+
+		for (size_t k = 0; k < sizeof(flags) + sizeof(ttls) + sizeof(ports) * 2 && !err; k++) {
+			apiary_pkt_fields_default(&f, base);
+			if (k < sizeof(flags)) {
+				f.tcp_flags = flags[k];
+			} else if (k < sizeof(flags) + sizeof(ttls)) {
+				f.ip_ttl = f.ip6_ttl = ttls[k - sizeof(flags)];
+			} else {
+				size_t p = k - sizeof(flags) - sizeof(ttls);
+
+				if (p < sizeof(ports) / sizeof(ports[0]))
+					f.dport = ports[p];
+				else if (p - sizeof(ports) / sizeof(ports[0]) < sizeof(ports) / sizeof(ports[0]))
+					f.sport = ports[p - sizeof(ports) / sizeof(ports[0])];
+				else
+					continue;
+			}
+			len = apiary_packet_build(&f, buf, sizeof(buf));
+			if (len <= 0)
+				continue;
+			pkt.len = (size_t)len;
+			err = on_generated(g, &pkt);
+		}
+	}
+	return err < 0 ? err : 0;
+}
+
+/* Seed captures shipped with the bundle: <spec dir>/seeds/\*.pcap. Each
+ * packet is an input of its own, and each capture's first packets one
+ * event sequence. */
+static int add_seeds(struct checker *c, struct input_list *l)
+{
+	char path[4096];
+	DIR *dir;
+	struct dirent *de;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/seeds", c->spec->dir ? c->spec->dir : ".");
+	dir = opendir(path);
+	if (!dir)
+		return 0; /* no seeds shipped */
+	while (!err && (de = readdir(dir))) {
+		struct apiary_input *ins = NULL;
+		size_t n = 0, len = strlen(de->d_name);
+
+		if (len < 5 || strcmp(de->d_name + len - 5, ".pcap"))
+			continue;
+		snprintf(path, sizeof(path), "%s/seeds/%s", c->spec->dir ? c->spec->dir : ".",
+			 de->d_name);
+		err = apiary_pcap_read(path, APIARY_HOOK_XDP, 1, &ins, &n, c->diags);
+		for (size_t i = 0; !err && i < n; i++)
+			err = add_frame(l, APIARY_HOOK_XDP, ins[i].events[0].data,
+					ins[i].events[0].len);
+		free(ins);
+		ins = NULL;
+		if (!err && n > 1) {
+			err = apiary_pcap_read(path, APIARY_HOOK_XDP, APIARY_INPUT_MAX_EVENTS, &ins,
+					       &n, c->diags);
+			if (!err && n && !(err = add_frame(l, APIARY_HOOK_XDP, NULL, 0)))
+				l->v[l->n - 1] = ins[0];
+			free(ins);
+		}
+		c->stats->inputs_seeds = l->n - c->stats->inputs_z3 - c->stats->inputs_baseline;
+	}
+	closedir(dir);
+	return err == -E2BIG ? 0 : err;
+}
+
+/*
  * z3 inputs from every predicate of the spec: classifier match, effects,
  * covers. Each frame enters at xdp (it then travels the forwarding path) and,
  * when something runs at tc.egress, also at tc.egress alone (locally sent).
@@ -1228,7 +1508,11 @@ static int generate_inputs(struct checker *c, struct input_list *l)
 	if (g.err < 0 && g.err != -E2BIG)
 		return g.err;
 	c->stats->inputs_z3 = l->n;
-	return 0;
+	err = add_baseline(&g);
+	if (err)
+		return err;
+	c->stats->inputs_baseline = l->n - c->stats->inputs_z3;
+	return add_seeds(c, l);
 }
 
 int apiary_check_run(const struct apiary_spec *spec, const struct apiary_build *build,

@@ -36,8 +36,7 @@ struct solo {
 	bool ran;
 	bool stops;       /* non-continue verdict on some event */
 	bool rewrites;    /* output bytes differ from input bytes */
-	bool nondet;      /* two identical runs differed */
-	char moved[160];  /* what moved, for the nondeterminism report */
+	bool nondet;      /* two identical runs differed (now or on an earlier input) */
 	bool *writes;     /* per rt map: changed it */
 	struct run_result res;
 };

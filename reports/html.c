@@ -164,7 +164,10 @@ struct names {
 static void names_build(const struct apiary_violation *v, struct names *nm)
 {
 	memset(nm, 0, sizeof(*nm));
-	for (size_t r = 0; r < v->nruns && r < 2; r++) {
+	for (size_t i = 0; i < v->nnames && i < APIARY_MAX_ENFORCERS; i++)
+		nm->name[i] = v->names[i] ? strdup(v->names[i]) : NULL;
+	/* older stores have no name table: recover names from the run labels */
+	for (size_t r = 0; !v->nnames && r < v->nruns && r < 2; r++) {
 		const struct apiary_vrun *run = &v->runs[r];
 		char *tok[APIARY_MAX_CHAIN];
 		size_t nt = 0;

@@ -107,6 +107,7 @@ static struct json_object *outcome_to_json(const struct apiary_outcome *oc)
 	uint32_t len = oc->len > sizeof(oc->data) ? sizeof(oc->data) : oc->len;
 	uint32_t nt = oc->ntrace > APIARY_MAX_TRACE ? APIARY_MAX_TRACE : oc->ntrace;
 
+	json_object_object_add(o, "hook", json_object_new_int((int32_t)oc->hook));
 	json_object_object_add(o, "verdict", json_object_new_int(oc->verdict));
 	json_object_object_add(o, "len", json_object_new_int64(len));
 	put_hex(o, "data", oc->data, len);
@@ -203,6 +204,13 @@ struct json_object *apiary_violation_to_json(const struct apiary_violation *v)
 	put_str(o, "summary", v->summary);
 	put_str(o, "detail", v->detail);
 	json_object_object_add(o, "parties", apiary_parties_to_json(v));
+	{
+		struct json_object *names = json_object_new_array();
+
+		for (size_t i = 0; names && i < v->nnames; i++)
+			json_object_array_add(names, json_object_new_string(v->names[i] ? v->names[i] : ""));
+		json_object_object_add(o, "names", names);
+	}
 	json_object_object_add(o, "input", input_to_json(&v->input));
 	json_object_object_add(o, "runs", apiary_runs_to_json(v));
 	put_str(o, "replay", v->replay);
@@ -285,6 +293,29 @@ static int parties_from_json(struct json_object *a, struct apiary_violation *v)
 	return err;
 }
 
+/* Enforcer names by index (traces refer to them). */
+static int names_from_json(struct json_object *a, struct apiary_violation *v)
+{
+	size_t n = a ? json_object_array_length(a) : 0;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	v->names = calloc(n, sizeof(*v->names));
+	if (!v->names)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !err; i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(a, i));
+
+		v->names[i] = strdup(s ? s : "");
+		if (!v->names[i])
+			err = -ENOMEM;
+		else
+			v->nnames++;
+	}
+	return err;
+}
+
 static int outcome_from_json(struct json_object *o, struct apiary_outcome *oc)
 {
 	struct json_object *tr = get_array(o, "trace");
@@ -293,6 +324,7 @@ static int outcome_from_json(struct json_object *o, struct apiary_outcome *oc)
 	int err;
 
 	memset(oc, 0, sizeof(*oc));
+	oc->hook = (uint32_t)get_int(o, "hook");
 	oc->verdict = (int)get_int(o, "verdict");
 	oc->flow_id = (uint64_t)get_int(o, "flow_id");
 	oc->direction = (uint32_t)get_int(o, "direction");
@@ -438,6 +470,7 @@ int apiary_violation_from_json(struct json_object *j, struct apiary_violation *v
 	      get_str(j, "summary", &v->summary) ?: get_str(j, "detail", &v->detail) ?:
 	      get_str(j, "replay", &v->replay) ?: get_str(j, "dedup_key", &v->dedup_key) ?:
 	      parties_from_json(get_array(j, "parties"), v) ?:
+	      names_from_json(get_array(j, "names"), v) ?:
 	      runs_from_json(get_array(j, "runs"), v) ?: input_from_json(in, &v->input);
 out:
 	free(inv);

@@ -418,8 +418,8 @@ __attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, cons
 
 static const char *const op_names[] = { "==", "!=", "<", "<=", ">", ">=" };
 
-/* Literal in spec syntax; integers of eth.type and tcp.flags in hex, as
- * people write them. */
+/* Literal in spec syntax; integers of eth.type and tcp.flags in hex and
+ * protocols by name, as people write them. */
 static void format_literal(struct sbuf *b, const struct apiary_literal *l, enum apiary_field f)
 {
 	char ip[INET6_ADDRSTRLEN];
@@ -431,6 +431,9 @@ static void format_literal(struct sbuf *b, const struct apiary_literal *l, enum 
 			sb_printf(b, "0x%04llx", (unsigned long long)l->u);
 		else if (f == APIARY_F_TCP_FLAGS)
 			sb_printf(b, "0x%02llx", (unsigned long long)l->u);
+		else if ((f == APIARY_F_IP_PROTO || f == APIARY_F_IP6_PROTO) &&
+			 (l->u == 6 || l->u == 17 || l->u == 1))
+			sb_printf(b, "%s", l->u == 6 ? "tcp" : l->u == 17 ? "udp" : "icmp");
 		else
 			sb_printf(b, "%llu", (unsigned long long)l->u);
 		break;

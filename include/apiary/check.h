@@ -42,13 +42,20 @@ struct apiary_check_stats {
 	size_t inputs;            /* inputs checked */
 	size_t inputs_planned;    /* inputs generated (z3 + seeds) */
 	size_t inputs_z3;         /* of which from z3 */
+	size_t inputs_baseline;   /* default frames per shape and classic field values */
+	size_t inputs_seeds;      /* from the pcap files in <spec dir>/seeds */
 	size_t z3_unsat;          /* z3 queries with no packet (e.g. disjoint predicates) */
 	uint64_t orderings_total; /* sum over inputs of allowed orderings */
 	uint64_t orderings_run;   /* sum over inputs of orderings actually run */
 	uint64_t runs;            /* test_run executions */
 	bool sampled;             /* orderings were sampled (too many to enumerate) */
+	uint64_t hook_allowed[APIARY_NHOOKS]; /* orderings the spec allows per hook */
+	uint64_t hook_perms[APIARY_NHOOKS];   /* all permutations per hook (n!) */
+	size_t hook_enforcers[APIARY_NHOOKS];
 	bool budget_hit;
 	size_t violations[APIARY_INV__COUNT]; /* distinct violations per invariant */
+	size_t errors;            /* distinct violations that fail the check */
+	size_t infos;             /* distinct findings reported as information */
 	size_t occurrences;       /* all occurrences, duplicates included */
 	size_t nondeterministic;  /* enforcers found nondeterministic */
 

@@ -45,7 +45,7 @@ def main():
             print(f"FAIL: output has /{rx}/")
             ok = False
     if ok and a.replay_first:
-        m = re.search(r"^violation 1: (\S+).*?^  replay: (.+)$", out, re.M | re.S)
+        m = re.search(r"^violation 1: (\S+).*?^  replay: ([^\n]+)$", out, re.M | re.S)
         if not m:
             print("FAIL: no replay command in the output")
             ok = False

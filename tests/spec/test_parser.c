@@ -276,7 +276,7 @@ static void test_format_round_trip(void **state)
 {
 	round_trip("tcp.dport == 23 or ip.src in 10.66.0.0/16",
 		   "tcp.dport == 23 or ip.src in 10.66.0.0/16");
-	round_trip("(ip.proto == tcp)", "ip.proto == 6");
+	round_trip("(ip.proto == tcp)", "ip.proto == tcp");
 	round_trip("not (tcp.dport == 1 or tcp.dport == 2) and not not ip.ttl > 3",
 		   "not (tcp.dport == 1 or tcp.dport == 2) and not not ip.ttl > 3");
 	round_trip("(tcp.dport == 1 or udp.dport == 2) and (ip.ttl <= 3 or ip.ttl != 4)",

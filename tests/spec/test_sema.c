@@ -34,9 +34,9 @@ static void test_full_example(void **state)
 	fw = apiary_spec_enforcer(s, "firewall");
 	lb = apiary_spec_enforcer(s, "lb");
 	assert_string_equal(fw->code.resolved, "fixtures/enforcers/firewall.bpf.c");
-	assert_string_equal(lb->code.resolved, "fixtures/prebuilt/lb.bpf.o");
+	assert_string_equal(lb->code.resolved, "fixtures/prebuilt/lb.bpf.obj");
 	assert_true(lb->code.prebuilt);
-	assert_string_equal(s->updates[0].code.resolved, "fixtures/prebuilt/lb_v8.bpf.o");
+	assert_string_equal(s->updates[0].code.resolved, "fixtures/prebuilt/lb_v8.bpf.obj");
 	assert_int_equal(s->states[0].key.kind, APIARY_TY_FLOW);
 	assert_int_equal(s->states[0].key.size, sizeof(struct apiary_flow_key));
 	assert_int_equal(s->classifier->hook, APIARY_HOOK_XDP);

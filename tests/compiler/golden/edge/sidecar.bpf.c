@@ -4,7 +4,7 @@
 #define APIARY_SIDECAR 1
 #include "apiary/bpf/chain.h"
 
-/* classifier conn: match ip.proto == 6 */
+/* classifier conn: match ip.proto == tcp */
 static __always_inline int apiary_match(const struct apiary_pkt *p)
 {
 	return ((p->layers & APIARY_L_IPV4) && p->ip_proto == 6);

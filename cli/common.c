@@ -259,8 +259,17 @@ void apiary_check_stats_print(const struct apiary_check_stats *st, const struct 
 	}
 	if (!errors) {
 		fprintf(out, "result: clean");
-		if (st->infos)
-			fprintf(out, " (%zu declared orders shown to matter)", st->infos);
+		if (st->infos) {
+			size_t orders = st->violations[APIARY_INV_ORDERING];
+			size_t other = st->infos > orders ? st->infos - orders : 0;
+
+			if (orders)
+				fprintf(out, " (%zu declared orders shown to matter", orders);
+			if (other)
+				fprintf(out, "%s%zu informational finding%s, e.g. what a naive replace "
+					     "would break", orders ? "; " : " (", other, other == 1 ? "" : "s");
+			fprintf(out, ")");
+		}
 		fprintf(out, "\n");
 		return;
 	}

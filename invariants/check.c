@@ -451,7 +451,10 @@ static int report(struct checker *c, enum apiary_invariant inv, enum apiary_vsev
 		snprintf(key + pos, sizeof(key) - pos, ":%s", key_suffix);
 	if (seen_before(c, key))
 		return 0;
-	c->stats->violations[inv]++;
+	/* per-invariant counts are of failures (and orderings); other
+	 * information, e.g. what a naive replace would break, counts in infos */
+	if (sev == APIARY_VS_ERROR || inv == APIARY_INV_ORDERING)
+		c->stats->violations[inv]++;
 	if (sev == APIARY_VS_ERROR)
 		c->stats->errors++;
 	else

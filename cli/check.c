@@ -31,6 +31,7 @@ struct cli {
 	const char *junit;
 	const char *replay;
 	const char *out_dir;
+	const char *update;
 	double budget;
 	bool quiet;
 	const char *argv0;
@@ -44,9 +45,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: apiary-check SPEC [--db FILE] [--html FILE] [--sarif FILE] [--junit FILE]\n"
 		"                    [--budget SECONDS] [--replay HEX|ID] [--out DIR] [--quiet]\n"
+		"                    [--update NEW.spec]\n"
 		"\n"
 		"Compiles the bundle, loads it into the kernel, runs every allowed ordering of its\n"
-		"enforcers on z3-generated inputs and checks the invariants.\n"
+		"enforcers on z3-generated inputs and checks the invariants. --update: the enforcers\n"
+		"of NEW.spec whose version differs become updates of the bundle (flow-consistent,\n"
+		"migrations, the invariants again after the flip).\n"
 		"exit status: 0 clean, 1 violations found, 2 spec, build or usage error\n");
 }
 
@@ -124,6 +128,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 		{"replay", required_argument, NULL, 'r'},
 		{"out", required_argument, NULL, 'o'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"update", required_argument, NULL, 'u'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -138,6 +143,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 		case 'j': cli->junit = optarg; break;
 		case 'r': cli->replay = optarg; break;
 		case 'o': cli->out_dir = optarg; break;
+		case 'u': cli->update = optarg; break;
 		case 'q': cli->quiet = true; break;
 		case 'b': {
 			char *end;
@@ -170,6 +176,7 @@ int main(int argc, char **argv)
 	struct apiary_check_opts copts = {.sz = sizeof(copts)};
 	struct apiary_check_stats stats;
 	struct apiary_input replay_in;
+	char *update_arg = NULL;
 	size_t errors = 0;
 	bool begun = false, finished = false;
 	int err, status = EXIT_ERROR;
@@ -182,7 +189,8 @@ int main(int argc, char **argv)
 	if (cli.replay && replay_input(&cli, &replay_in, &diags))
 		goto out;
 
-	err = apiary_bundle_open(cli.spec_path, cli.out_dir, &bctx, &diags, stderr);
+	err = apiary_bundle_open_update(cli.spec_path, cli.update, cli.out_dir, &bctx, &diags,
+					stderr);
 	if (err)
 		goto out;
 	err = apiary_check_output_begin(&cli.out, bctx.spec, bctx.build, cli.db, &diags);
@@ -192,6 +200,16 @@ int main(int argc, char **argv)
 
 	copts.budget_s = cli.budget;
 	copts.spec_path = cli.spec_path;
+	if (cli.update) {
+		/* the replay command needs the update too */
+		size_t need = strlen(cli.spec_path) + strlen(cli.update) + 16;
+
+		update_arg = malloc(need);
+		if (!update_arg)
+			goto out;
+		snprintf(update_arg, need, "%s --update %s", cli.spec_path, cli.update);
+		copts.spec_path = update_arg;
+	}
 	copts.argv0 = cli.argv0;
 	copts.on_violation = on_violation;
 	copts.arg = &cli;
@@ -217,5 +235,6 @@ out:
 	apiary_check_output_free(&cli.out);
 	apiary_bundle_close(&bctx);
 	apiary_diags_free(&diags);
+	free(update_arg);
 	return status;
 }

@@ -23,6 +23,13 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 int apiary_bundle_open(const char *spec_path, const char *out_dir, struct apiary_bundle_ctx *b,
 		       struct apiary_diags *diags, FILE *progress)
 {
+	return apiary_bundle_open_update(spec_path, NULL, out_dir, b, diags, progress);
+}
+
+int apiary_bundle_open_update(const char *spec_path, const char *update_path, const char *out_dir,
+			      struct apiary_bundle_ctx *b, struct apiary_diags *diags,
+			      FILE *progress)
+{
 	struct apiary_build_opts bopts = {.sz = sizeof(bopts)};
 	struct apiary_rt_opts ropts = {.sz = sizeof(ropts), .cpu = -1};
 	int err;
@@ -31,6 +38,12 @@ int apiary_bundle_open(const char *spec_path, const char *out_dir, struct apiary
 	err = apiary_spec_load(spec_path, &b->spec, diags);
 	if (err)
 		return err;
+	if (update_path) {
+		err = apiary_spec_load(update_path, &b->update_spec, diags);
+		err = err ?: apiary_spec_add_update(b->spec, b->update_spec, diags);
+		if (err)
+			return err;
+	}
 	if (!out_dir) {
 		char tmpl[] = "/tmp/apiary-XXXXXX";
 
@@ -60,6 +73,7 @@ void apiary_bundle_close(struct apiary_bundle_ctx *b)
 	apiary_rt_free(b->rt);
 	apiary_build_free(b->build);
 	apiary_spec_free(b->spec);
+	apiary_spec_free(b->update_spec);
 	if (b->tmp_dir)
 		nftw(b->tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(b->tmp_dir);
@@ -79,7 +93,8 @@ static void outcome_text(const struct apiary_violation *v, const struct apiary_o
 		const struct apiary_trace_ent *te = &o->trace[t];
 		const char *name = te->enforcer < v->nnames ? v->names[te->enforcer] : "?";
 
-		pos += (size_t)snprintf(buf + pos, size - pos, "%s%s %s", t ? ", " : " [", name,
+		pos += (size_t)snprintf(buf + pos, size - pos, "%s%s%s %s", t ? ", " : " [", name,
+					te->vslot ? "@update" : "",
 					apiary_verdict_name(te->hook, te->verdict, vb, sizeof(vb)));
 	}
 	if (o->ntrace && pos < size)
@@ -157,9 +172,13 @@ void apiary_violation_print(const struct apiary_violation *v, size_t number, FIL
 
 		apiary_packet_describe(v->input.events[e].data, v->input.events[e].len, desc,
 				       sizeof(desc));
+		if (e == v->input.update_at)
+			fprintf(out, "  -- update: every `update` of the bundle flips here --\n");
 		fprintf(out, "  input %zu at %s: %s\n", e, apiary_hook_name(v->input.events[e].hook),
 			desc);
 	}
+	if (v->detail)
+		fprintf(out, "  %s\n", v->detail);
 	if (a) {
 		fprintf(out, "  %-16s %-*s%s%s\n", "", b ? w : 0, a->label, b ? " | " : "", b ? b->label : "");
 		for (size_t e = 0; e < v->input.nevents; e++) {
@@ -224,10 +243,33 @@ void apiary_check_stats_print(const struct apiary_check_stats *st, const struct 
 	if (st->budget_hit)
 		fprintf(out, "budget reached: checked %zu of %zu inputs\n", st->inputs,
 			st->inputs_planned);
+	if (st->updates) {
+		fprintf(out, "updates: %zu enforcer(s), %zu sequences (update at every position); "
+			     "%zu flows: %zu mixed versions on the sidecar path, %zu under a naive "
+			     "replace (%zu with a different outcome); %zu packets refused (table "
+			     "full), %zu flows pinned anew (FIN/RST or idle)\n",
+			st->updates, st->update_sequences, st->update_flows, st->sidecar_mixed,
+			st->naive_mixed, st->naive_differs, st->refused, st->repinned);
+		if (st->migrated || st->migration_lost || st->migration_bad)
+			fprintf(out, "migrations: %zu entries converted, %zu lost, %zu unconverted "
+				     "or unfaithful\n",
+				st->migrated, st->migration_lost, st->migration_bad);
+		fprintf(out, "after the flip: %zu inputs re-checked with every update's new "
+			     "version\n", st->after_inputs);
+	}
 	if (!errors) {
 		fprintf(out, "result: clean");
-		if (st->infos)
-			fprintf(out, " (%zu declared orders shown to matter)", st->infos);
+		if (st->infos) {
+			size_t orders = st->violations[APIARY_INV_ORDERING];
+			size_t other = st->infos > orders ? st->infos - orders : 0;
+
+			if (orders)
+				fprintf(out, " (%zu declared orders shown to matter", orders);
+			if (other)
+				fprintf(out, "%s%zu informational finding%s, e.g. what a naive replace "
+					     "would break", orders ? "; " : " (", other, other == 1 ? "" : "s");
+			fprintf(out, ")");
+		}
 		fprintf(out, "\n");
 		return;
 	}

@@ -19,6 +19,7 @@ struct apiary_bundle_ctx {
 	struct apiary_build *build;
 	struct apiary_rt *rt;
 	char *tmp_dir; /* removed at close when we created it */
+	struct apiary_spec *update_spec; /* --update NEW.spec: its nodes moved into spec */
 };
 
 /* Parse and check the spec, compile it (into out_dir, or a fresh temporary
@@ -26,6 +27,11 @@ struct apiary_bundle_ctx {
  * the verifier). Progress lines go to `progress` (may be NULL). */
 int apiary_bundle_open(const char *spec_path, const char *out_dir, struct apiary_bundle_ctx *b,
 		       struct apiary_diags *diags, FILE *progress);
+/* The same with the enforcers of update_path as updates of the bundle
+ * (apiary_spec_add_update); update_path NULL: apiary_bundle_open. */
+int apiary_bundle_open_update(const char *spec_path, const char *update_path, const char *out_dir,
+			      struct apiary_bundle_ctx *b, struct apiary_diags *diags,
+			      FILE *progress);
 void apiary_bundle_close(struct apiary_bundle_ctx *b);
 
 /* Human form of a violation: invariant, teams, orderings, packet by layer,

@@ -26,71 +26,14 @@
 #include "apiary/violation.h"
 #include "apiary/packet.h"
 #include "apiary/z3gen.h"
+#include "check_int.h"
 
 #define MAX_INPUTS 4096
 #define DEFAULT_MAX_ORDERINGS 40320
-#define MAX_OUTS (APIARY_INPUT_MAX_EVENTS * 3)
 /* Extra runs before an order conflict is believed: a coin-flipping program
  * agrees with itself twice half the time. */
 #define CONFIRM_RUNS 3
 #define NONDET_PROBES 16
-
-/* One execution of an input: outcome per (event, hook) and the state delta. */
-struct run_result {
-	struct apiary_outcome outs[MAX_OUTS];
-	int out_event[MAX_OUTS];
-	enum apiary_hook out_hook[MAX_OUTS];
-	size_t nouts;
-	struct apiary_delta delta;
-	int err;
-};
-
-/* The chains of all hooks: one "ordering" of the whole bundle. */
-struct ordering {
-	int chain[APIARY_NHOOKS][APIARY_MAX_CHAIN];
-	size_t len[APIARY_NHOOKS];
-};
-
-/* What an enforcer did alone on the current input. */
-struct solo {
-	bool ran;
-	bool stops;       /* non-continue verdict on some event */
-	bool rewrites;    /* output bytes differ from input bytes */
-	bool nondet;      /* two identical runs differed (now or on an earlier input) */
-	bool *writes;     /* per rt map: changed it */
-	struct run_result res;
-};
-
-struct checker {
-	const struct apiary_spec *spec;
-	const struct apiary_build *build;
-	struct apiary_rt *rt;
-	const struct apiary_check_opts *opts;
-	struct apiary_check_stats *stats;
-	struct apiary_diags *diags;
-	struct apiary_snapshot *base;
-	size_t nmaps;
-	size_t nenf;
-
-	/* before[a][b]: a must run before b (declared order, closed; opaque last) */
-	bool before[APIARY_MAX_ENFORCERS][APIARY_MAX_ENFORCERS];
-	int hook_enf[APIARY_NHOOKS][APIARY_MAX_CHAIN];
-	size_t hook_n[APIARY_NHOOKS];
-	/* all allowed orderings per hook, enumerated once */
-	int *perms[APIARY_NHOOKS];
-	size_t nperms[APIARY_NHOOKS];
-	uint64_t perms_total[APIARY_NHOOKS];
-
-	struct solo solo[APIARY_MAX_ENFORCERS];
-	bool nondet_reported[APIARY_MAX_ENFORCERS];
-	bool interact[APIARY_MAX_ENFORCERS][APIARY_MAX_ENFORCERS];
-
-	/* distinct violations seen (dedup keys) */
-	char **seen;
-	size_t nseen, capseen;
-	bool stop;
-	struct timespec t0;
-};
 
 static const enum apiary_hook hooks[] = {APIARY_HOOK_XDP, APIARY_HOOK_TC_INGRESS,
 					 APIARY_HOOK_TC_EGRESS};
@@ -508,7 +451,10 @@ static int report(struct checker *c, enum apiary_invariant inv, enum apiary_vsev
 		snprintf(key + pos, sizeof(key) - pos, ":%s", key_suffix);
 	if (seen_before(c, key))
 		return 0;
-	c->stats->violations[inv]++;
+	/* per-invariant counts are of failures (and orderings); other
+	 * information, e.g. what a naive replace would break, counts in infos */
+	if (sev == APIARY_VS_ERROR || inv == APIARY_INV_ORDERING)
+		c->stats->violations[inv]++;
 	if (sev == APIARY_VS_ERROR)
 		c->stats->errors++;
 	else
@@ -516,7 +462,15 @@ static int report(struct checker *c, enum apiary_invariant inv, enum apiary_vsev
 
 	v.bundle = strdup(c->spec->bundle.s ? c->spec->bundle.s : "");
 	v.bundle_hash = strdup(c->build->bundle_hash_hex);
-	v.summary = strdup(summary);
+	if (c->phase) {
+		size_t need = strlen(c->phase) + strlen(summary) + 3;
+
+		v.summary = malloc(need);
+		if (v.summary)
+			snprintf(v.summary, need, "%s: %s", c->phase, summary);
+	} else {
+		v.summary = strdup(summary);
+	}
 	v.detail = detail ? strdup(detail) : NULL;
 	v.dedup_key = strdup(key);
 	v.input = *in;
@@ -540,6 +494,13 @@ static int report(struct checker *c, enum apiary_invariant inv, enum apiary_vsev
 		p->enforcer = strdup(e->name.s);
 		p->team = strdup(e->team.s ? e->team.s : "");
 		p->version = e->version;
+		/* the same enforcer twice (update.c): its old and its new version */
+		if (c->vslot[parties[i]] == 1 || (i == 1 && parties[0] == parties[1])) {
+			const struct apiary_build_prog *bp = apiary_build_prog(c->build, parties[i], 1);
+
+			if (bp)
+				p->version = bp->version;
+		}
 		p->spec_line = e->loc.line;
 		p->spec_col = e->loc.col;
 	}
@@ -781,9 +742,11 @@ static void compute_interactions(struct checker *c)
 			if (x->stops || y->stops || x->rewrites || y->rewrites)
 				inter = true;
 			for (size_t m = 0; !inter && m < c->nmaps; m++) {
-				if (x->writes[m] && apiary_rt_prog_uses_map(c->rt, (int)b, 0, m))
+				if (x->writes[m] &&
+				    apiary_rt_prog_uses_map(c->rt, (int)b, c->vslot[b], m))
 					inter = true;
-				if (y->writes[m] && apiary_rt_prog_uses_map(c->rt, (int)a, 0, m))
+				if (y->writes[m] &&
+				    apiary_rt_prog_uses_map(c->rt, (int)a, c->vslot[a], m))
 					inter = true;
 			}
 			c->interact[a][b] = inter;
@@ -1623,6 +1586,11 @@ int apiary_check_run(const struct apiary_spec *spec, const struct apiary_build *
 	}
 	if (opts->progress && inputs.n >= 16)
 		fprintf(opts->progress, "\n");
+	if (!err && !c->stop && spec->nupdates) {
+		err = apiary__chk_updates(c, inputs.v, inputs.n);
+		if (err)
+			goto out;
+	}
 	/* leave the maps as loaded */
 	err = apiary_rt_restore(rt, c->base);
 out:
@@ -1639,4 +1607,31 @@ out:
 	apiary_snapshot_free(c->base);
 	free(c);
 	return err;
+}
+
+/* ---- for update.c (check_int.h) ----------------------------------------- */
+
+int apiary__chk_report(struct checker *c, enum apiary_invariant inv, enum apiary_vseverity sev,
+		       const int *parties, size_t nparties, const struct apiary_input *in,
+		       const char *key_suffix, const char *summary, const char *detail,
+		       const char *label_a, const struct ordering *oa, const struct run_result *ra,
+		       const char *label_b, const struct ordering *ob, const struct run_result *rb)
+{
+	return report(c, inv, sev, parties, nparties, in, key_suffix, summary, detail, label_a, oa,
+		      ra, label_b, ob, rb);
+}
+
+int apiary__chk_input(struct checker *c, const struct apiary_input *in)
+{
+	return check_input(c, in);
+}
+
+int apiary__chk_set_ordering(struct checker *c, const struct ordering *o)
+{
+	return set_ordering(c, o);
+}
+
+double apiary__chk_elapsed(const struct checker *c)
+{
+	return elapsed(c);
 }

@@ -428,6 +428,16 @@ static int load_sidecar(struct apiary_rt *rt, struct apiary_diags *diags)
 	rt->log_buf[0] = '\0';
 	bpf_object__for_each_program(prog, rt->sidecar)
 		bpf_program__set_log_buf(prog, rt->log_buf, rt->log_size);
+	/* `flows max N`: the declared size of the flow-to-version table; the
+	 * enforcer objects take it over with the map's fd */
+	if (rt->spec && rt->spec->classifier && rt->spec->classifier->max_flows) {
+		struct bpf_map *fm = bpf_object__find_map_by_name(rt->sidecar, APIARY_MAP_FLOWS);
+
+		if (fm && bpf_map__set_max_entries(fm, rt->spec->classifier->max_flows))
+			return apiary_error(diags, &rt->spec->classifier->max_flows_loc,
+					    "cannot size the flow table to %u entries",
+					    rt->spec->classifier->max_flows);
+	}
 	err = bpf_object__load(rt->sidecar);
 	if (err) {
 		report_rejection(rt, NULL, "sidecar", path, err, diags);
@@ -444,6 +454,18 @@ static int load_sidecar(struct apiary_rt *rt, struct apiary_diags *diags)
 	for (i = 1; i < APIARY_NHOOKS; i++) {
 		prog = bpf_object__find_program_by_name(rt->sidecar, dispatcher_names[i]);
 		rt->disp_fd[i] = prog ? bpf_program__fd(prog) : -1;
+	}
+	{
+		struct bpf_map *pm = bpf_object__find_map_by_name(rt->sidecar, APIARY_MAP_PINS);
+		struct apiary_pins pc = {0};
+		uint32_t zero = 0;
+
+		rt->pins_fd = pm ? bpf_map__fd(pm) : -1;
+		if (rt->spec && rt->spec->classifier)
+			pc.idle = rt->spec->classifier->idle;
+		if (rt->pins_fd >= 0 && bpf_map_update_elem(rt->pins_fd, &zero, &pc, BPF_ANY))
+			return apiary_error(diags, NULL, "writing %s: %s", APIARY_MAP_PINS,
+					    strerror(errno));
 	}
 	return 0;
 }
@@ -542,7 +564,8 @@ static bool state_type(uint32_t type, bool *percpu)
 }
 
 /* Append one state map. */
-static int add_map(struct apiary_rt *rt, const struct bpf_map *m, const char *name, int owner)
+static int add_map(struct apiary_rt *rt, const struct bpf_object *obj, const struct bpf_map *m,
+		   const char *name, int owner)
 {
 	struct rt_map *nm, *r;
 	struct bpf_map_info info;
@@ -567,6 +590,9 @@ static int add_map(struct apiary_rt *rt, const struct bpf_map *m, const char *na
 	r->value_size = bpf_map__value_size(m);
 	r->max_entries = bpf_map__max_entries(m);
 	r->percpu = percpu;
+	r->btf = obj ? bpf_object__btf(obj) : NULL;
+	r->key_type = bpf_map__btf_key_type_id(m);
+	r->value_type = bpf_map__btf_value_type_id(m);
 	r->vsize = percpu ? ((r->value_size + 7) & ~7u) * (size_t)rt->ncpus : r->value_size;
 	memset(&info, 0, sizeof(info));
 	if (!bpf_obj_get_info_by_fd(r->fd, &info, &len))
@@ -585,10 +611,10 @@ static int collect_maps(struct apiary_rt *rt)
 	for (i = 0; rt->spec && i < rt->spec->nstates; i++) {
 		struct bpf_map *m = sidecar_map(rt, rt->spec->states[i].name.s);
 
-		if (m && (err = add_map(rt, m, bpf_map__name(m), -1)))
+		if (m && (err = add_map(rt, rt->sidecar, m, bpf_map__name(m), -1)))
 			return err;
 	}
-	err = add_map(rt, sidecar_map(rt, APIARY_MAP_FLOWS), APIARY_MAP_FLOWS, -1);
+	err = add_map(rt, rt->sidecar, sidecar_map(rt, APIARY_MAP_FLOWS), APIARY_MAP_FLOWS, -1);
 	if (err)
 		return err;
 	for (i = 0; i < rt->nprogs; i++) {
@@ -615,7 +641,7 @@ static int collect_maps(struct apiary_rt *rt)
 					 en ? en->name.s : "?", p->bp->version, shown);
 			else
 				snprintf(name, sizeof(name), "%s:%s", en ? en->name.s : "?", shown);
-			err = add_map(rt, m, name, p->bp->enforcer);
+			err = add_map(rt, p->obj, m, name, p->bp->enforcer);
 			if (err)
 				return err;
 		}
@@ -658,7 +684,7 @@ int apiary_rt_load(const struct apiary_build *b, const struct apiary_rt_opts *op
 	if (opts && opts->sz >= offsetof(struct apiary_rt_opts, no_config) + sizeof(bool))
 		no_config = opts->no_config;
 	rt->ctx_fd = rt->progs_xdp_fd = rt->progs_tc_fd = -1;
-	rt->chain_fd = rt->routes_fd = rt->flows_fd = -1;
+	rt->chain_fd = rt->routes_fd = rt->flows_fd = rt->pins_fd = -1;
 	for (i = 0; i < APIARY_NHOOKS; i++)
 		rt->disp_fd[i] = -1;
 	rt->ncpus = libbpf_num_possible_cpus();
@@ -777,6 +803,38 @@ int apiary_rt_set_route(struct apiary_rt *rt, int enforcer, int default_vslot, i
 	r.default_vslot = (uint32_t)default_vslot;
 	r.mode = (uint32_t)mode;
 	return bpf_map_update_elem(rt->routes_fd, &key, &r, BPF_ANY) ? -errno : 0;
+}
+
+/* Set the logical clock of the flow table (apiary_pins.now). */
+int apiary_rt_set_clock(struct apiary_rt *rt, uint64_t now)
+{
+	struct apiary_pins pc;
+	uint32_t zero = 0;
+
+	if (!rt || rt->pins_fd < 0)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(rt->pins_fd, &zero, &pc))
+		return -errno;
+	pc.now = now;
+	return bpf_map_update_elem(rt->pins_fd, &zero, &pc, BPF_ANY) ? -errno : 0;
+}
+
+/* Read (and with reset, zero) the flow table's counters. */
+int apiary_rt_pins(struct apiary_rt *rt, struct apiary_pins *out, bool reset)
+{
+	struct apiary_pins pc;
+	uint32_t zero = 0;
+
+	if (!rt || rt->pins_fd < 0)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(rt->pins_fd, &zero, &pc))
+		return -errno;
+	if (out)
+		*out = pc;
+	if (!reset)
+		return 0;
+	pc.refused = pc.repinned = pc.reclaimed = 0;
+	return bpf_map_update_elem(rt->pins_fd, &zero, &pc, BPF_ANY) ? -errno : 0;
 }
 
 /* One event through its hook's dispatcher, then the per-CPU context of the

@@ -84,6 +84,8 @@ struct rt_map {
 	uint32_t type, key_size, value_size, max_entries, id;
 	size_t vsize;         /* value bytes in user space (per-CPU: rounded x ncpus) */
 	bool percpu;
+	const struct btf *btf; /* of its object, NULL without BTF */
+	uint32_t key_type, value_type; /* BTF ids, 0 if unknown */
 };
 
 struct apiary_rt {
@@ -91,7 +93,7 @@ struct apiary_rt {
 	const struct apiary_spec *spec;
 	struct bpf_object *sidecar;
 	int cpu, ncpus;
-	int ctx_fd, progs_xdp_fd, progs_tc_fd, chain_fd, routes_fd, flows_fd;
+	int ctx_fd, progs_xdp_fd, progs_tc_fd, chain_fd, routes_fd, flows_fd, pins_fd;
 	int disp_fd[APIARY_NHOOKS];
 	struct rt_prog *progs;
 	size_t nprogs;

@@ -43,12 +43,12 @@ struct parser {
 
 static const char *const decl_kws[] = {
 	"bundle", "classifier", "state", "enforcer", "update", "order", "cover", "exclusive",
-	"flow-consistent", NULL,
+	"flow-consistent", "migrate", NULL,
 };
 static const char *const item_kws[] = {
 	"source", "object", "program", "effect", "reads", "writes", "config", "global", NULL,
 };
-static const char *const classifier_kws[] = { "key", "match", NULL };
+static const char *const classifier_kws[] = { "key", "match", "flows", "idle", NULL };
 static const char *const mapkind_list[] = {
 	"hash", "lru_hash", "array", "percpu_hash", "percpu_array", NULL,
 };
@@ -762,7 +762,8 @@ static void close_body(struct parser *p, const char *what, const char *name, int
 	p->hard++;
 }
 
-// classifier = "classifier" IDENT "at" hook "{" ( "key" field ("," field)* | "match" pred )* "}"
+// classifier = "classifier" IDENT "at" hook "{" ( "key" field ("," field)* | "match" pred
+//              | "flows" "max" INT | "idle" INT )* "}"
 static int classifier(struct parser *p)
 {
 	struct token *kw = next(p), *open;
@@ -799,9 +800,17 @@ static int classifier(struct parser *p)
 			} else {
 				c->match = m;
 			}
+		} else if (accept(p, "flows")) {
+			c->max_flows_loc = loc_of(p, it);
+			ierr = expect(p, "max", "after 'flows' (write flows max N)");
+			ierr = ierr ?: u32_number(p, &c->max_flows, "the size of the flow table");
+		} else if (accept(p, "idle")) {
+			c->idle_loc = loc_of(p, it);
+			ierr = u32_number(p, &c->idle, "the idle timeout in clock ticks");
 		} else {
 			describe(it, found, sizeof(found));
-			ierr = error_at(p, it, "expected 'key' or 'match' in classifier '%s', found %s",
+			ierr = error_at(p, it,
+					"expected 'key', 'match', 'flows' or 'idle' in classifier '%s', found %s",
 					c->name.s, found);
 		}
 		if (p->oom) {
@@ -1398,7 +1407,69 @@ static int flowcons(struct parser *p)
 	return err;
 }
 
-// decl = classifier | state | enforcer | update | order | cover | exclusive | flowcons
+/* One `NEW = old.OLD` or `NEW = literal` line of a migration. */
+static int migrate_assign(struct parser *p, struct apiary_migrate *m)
+{
+	struct token *t = peek(p), *src;
+	struct apiary_migrate_assign *a;
+	int err;
+
+	a = apiary__push(&m->assigns, &m->nassigns, sizeof(*a));
+	if (!a)
+		return oom(p);
+	a->loc = loc_of(p, t);
+	err = ident(p, &a->field, "a field of the new layout");
+	err = err ?: expect(p, "=", "after the field (write FIELD = old.FIELD or FIELD = VALUE)");
+	if (err)
+		return err;
+	src = peek(p);
+	if (src->kind == TK_IDENT && src->len > 4 && !strncmp(src->start, "old.", 4)) {
+		next(p);
+		a->from.s = strndup(src->start + 4, src->len - 4);
+		if (!a->from.s)
+			return oom(p);
+		a->from.loc = loc_of(p, src);
+		return 0;
+	}
+	return literal(p, &a->value);
+}
+
+// migrate = "migrate" "state" IDENT "from" INT "to" INT
+//           "{" ( IDENT "=" ( "old." IDENT | literal ) [","] )* "}"
+static int migrate(struct parser *p)
+{
+	struct token *kw = next(p), *open;
+	struct apiary_migrate *m;
+	size_t idx;
+	int err;
+
+	m = apiary__push(&p->spec->migrations, &p->spec->nmigrations, sizeof(*m));
+	if (!m)
+		return oom(p);
+	idx = p->spec->nmigrations - 1;
+	m->loc = loc_of(p, kw);
+	err = expect(p, "state", "after 'migrate' (write migrate state X from 7 to 8 { ... })");
+	err = err ?: ident(p, &m->state, "the state to migrate");
+	err = err ?: expect(p, "from", "after the state name (write migrate state X from 7 to 8)");
+	err = err ?: u32_number(p, &m->from, "the old version");
+	err = err ?: expect(p, "to", "after the old version (write migrate state X from 7 to 8)");
+	err = err ?: u32_number(p, &m->to, "the new version");
+	open = peek(p);
+	err = err ?: expect(p, "{", "to open the migration body");
+	while (!err && !is(p, "}") && !at_eof(p) && !at_decl_kw(p)) {
+		m = &p->spec->migrations[idx];
+		err = migrate_assign(p, m);
+		if (p->oom)
+			return -ENOMEM;
+		accept(p, ",");
+	}
+	m = &p->spec->migrations[idx];
+	if (!err)
+		close_body(p, "migration of", m->state.s, open->line);
+	return err;
+}
+
+// decl = classifier | state | enforcer | update | order | cover | exclusive | flowcons | migrate
 static int decl(struct parser *p)
 {
 	struct token *t = peek(p);
@@ -1421,6 +1492,8 @@ static int decl(struct parser *p)
 		return exclusive(p);
 	if (is(p, "flow-consistent"))
 		return flowcons(p);
+	if (is(p, "migrate"))
+		return migrate(p);
 	if (is(p, "bundle")) {
 		next(p);
 		return error_at(p, t, "a spec has one 'bundle' line, at the top");
@@ -1434,7 +1507,7 @@ static int decl(struct parser *p)
 	if (*h)
 		return error_at(p, t, "unknown declaration %s%s", found, h);
 	return error_at(p, t,
-			"expected a declaration (classifier, state, enforcer, update, order, cover, exclusive or flow-consistent), found %s",
+			"expected a declaration (classifier, state, enforcer, update, order, cover, exclusive, flow-consistent or migrate), found %s",
 			found);
 }
 

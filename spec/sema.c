@@ -838,6 +838,67 @@ static void check_invariants(struct sema *m)
 	}
 }
 
+/* migrate state X from A to B: exactly one enforcer is at version A with
+ * an update to B; each new field is assigned at most once. The layouts
+ * themselves live in the objects (BTF) and are checked by the checker. */
+static void check_migrations(struct sema *m)
+{
+	struct apiary_spec *s = m->s;
+
+	for (size_t i = 0; i < s->nmigrations; i++) {
+		struct apiary_migrate *mg = &s->migrations[i];
+		const struct apiary_enforcer *found = NULL;
+		size_t n = 0;
+
+		if (!mg->state.s)
+			continue;
+		for (size_t u = 0; u < s->nupdates; u++) {
+			const struct apiary_enforcer *e;
+
+			if (!s->updates[u].enforcer.s || s->updates[u].version != mg->to)
+				continue;
+			e = apiary_spec_enforcer(s, s->updates[u].enforcer.s);
+			if (e && e->version == mg->from) {
+				found = e;
+				n++;
+			}
+		}
+		if (!n) {
+			/* the new version's own spec (apiary-check OLD --update NEW):
+			 * the enforcer is at the target version, without an update */
+			for (size_t e = 0; e < s->nenforcers; e++)
+				if (s->enforcers[e].version == mg->to) {
+					found = &s->enforcers[e];
+					n++;
+				}
+			if (n == 1)
+				apiary_warn(m->d, &mg->loc,
+					    "migration of '%s' runs when this spec is the update of a bundle at version %u (apiary-check OLD.spec --update %s)",
+					    mg->state.s, mg->from, s->path ? s->path : "NEW.spec");
+		}
+		if (n != 1) {
+			apiary_error(m->d, &mg->loc,
+				     n ? "migration of '%s' from %u to %u is ambiguous: several enforcers are updated from version %u to %u"
+				       : "migration of '%s' from %u to %u: no enforcer at version %u has an update to version %u",
+				     mg->state.s, mg->from, mg->to, mg->from, mg->to);
+			continue;
+		}
+		free(mg->enforcer.s);
+		mg->enforcer.s = strdup(found->name.s);
+		mg->enforcer.loc = found->name.loc;
+		if (!mg->enforcer.s)
+			m->oom = true;
+		for (size_t a = 0; a < mg->nassigns; a++)
+			for (size_t b = 0; b < a; b++)
+				if (mg->assigns[a].field.s && mg->assigns[b].field.s &&
+				    !strcmp(mg->assigns[a].field.s, mg->assigns[b].field.s))
+					apiary_error(m->d, &mg->assigns[a].loc,
+						     "field '%s' is assigned twice in the migration of '%s' (line %d)",
+						     mg->assigns[a].field.s, mg->state.s,
+						     mg->assigns[b].loc.line);
+	}
+}
+
 /* Warn about state no enforcer reads, writes or owns. */
 static void check_unused_states(struct sema *m)
 {
@@ -881,6 +942,7 @@ int apiary_spec_check(struct apiary_spec *spec, struct apiary_diags *diags)
 	check_updates(&m);
 	check_orders(&m);
 	check_invariants(&m);
+	check_migrations(&m);
 	check_unused_states(&m);
 	apiary__diags_sort(diags, first);
 	if (m.oom) {

@@ -343,6 +343,19 @@ void apiary_spec_free(struct apiary_spec *s)
 	for (i = 0; i < s->nflow_consistent; i++)
 		free(s->flow_consistent[i].enforcer.s);
 	free(s->flow_consistent);
+	for (i = 0; i < s->nmigrations; i++) {
+		struct apiary_migrate *m = &s->migrations[i];
+
+		free(m->state.s);
+		free(m->enforcer.s);
+		for (size_t k = 0; k < m->nassigns; k++) {
+			free(m->assigns[k].field.s);
+			free(m->assigns[k].from.s);
+			apiary__literal_fini(&m->assigns[k].value);
+		}
+		free(m->assigns);
+	}
+	free(s->migrations);
 	free(s);
 }
 
@@ -611,4 +624,91 @@ int apiary_spec_load(const char *path, struct apiary_spec **out, struct apiary_d
 		return err ? err : -EINVAL;
 	cerr = apiary_spec_check(*out, diags);
 	return err ? err : cerr;
+}
+
+/* See spec.h: the enforcers of a newer spec as updates of this one. */
+int apiary_spec_add_update(struct apiary_spec *spec, struct apiary_spec *newer,
+			   struct apiary_diags *diags)
+{
+	size_t start = diags->errors, added = 0;
+
+	for (size_t i = 0; i < newer->nenforcers; i++) {
+		struct apiary_enforcer *ne = &newer->enforcers[i];
+		const struct apiary_enforcer *oe = apiary_spec_enforcer(spec, ne->name.s);
+		struct apiary_update *u;
+
+		if (!oe) {
+			apiary_error(diags, &ne->name.loc,
+				     "enforcer '%s' is not in %s: an update gives new versions of existing enforcers",
+				     ne->name.s, spec->path ? spec->path : "the bundle");
+			continue;
+		}
+		if (ne->version == oe->version)
+			continue;
+		if (ne->version < oe->version || ne->hook != oe->hook) {
+			apiary_error(diags, &ne->loc,
+				     ne->hook != oe->hook ?
+					     "update of '%s' moves it to another hook; an update keeps the hook (line %d of the bundle)"
+					     : "update of '%s' must be newer than its version in the bundle (line %d)",
+				     ne->name.s, oe->loc.line);
+			continue;
+		}
+		for (size_t j = 0; j < spec->nupdates; j++)
+			if (spec->updates[j].enforcer.s && !strcmp(spec->updates[j].enforcer.s, ne->name.s))
+				apiary_error(diags, &ne->loc, "'%s' already has an update in the bundle (line %d)",
+					     ne->name.s, spec->updates[j].loc.line);
+		u = apiary__push(&spec->updates, &spec->nupdates, sizeof(*u));
+		if (!u)
+			return -ENOMEM;
+		u->enforcer.s = strdup(ne->name.s);
+		if (!u->enforcer.s)
+			return -ENOMEM;
+		u->enforcer.loc = ne->name.loc;
+		u->version = ne->version;
+		u->loc = ne->loc;
+		u->code = ne->code;
+		memset(&ne->code, 0, sizeof(ne->code));
+		u->configs = ne->configs;
+		u->nconfigs = ne->nconfigs;
+		ne->configs = NULL;
+		ne->nconfigs = 0;
+		u->globals = ne->globals;
+		u->nglobals = ne->nglobals;
+		ne->globals = NULL;
+		ne->nglobals = 0;
+		added++;
+	}
+	for (size_t i = 0; i < newer->nmigrations; i++) {
+		struct apiary_migrate *m = &newer->migrations[i], *dst;
+		const struct apiary_enforcer *oe = m->enforcer.s ? apiary_spec_enforcer(spec, m->enforcer.s) : NULL;
+
+		if (!oe || oe->version != m->from) {
+			apiary_error(diags, &m->loc, "migration of '%s' from version %u: the bundle has %s",
+				     m->state.s, m->from, oe ? "another version" : "no such enforcer");
+			continue;
+		}
+		dst = apiary__push(&spec->migrations, &spec->nmigrations, sizeof(*dst));
+		if (!dst)
+			return -ENOMEM;
+		*dst = *m;
+		memset(m, 0, sizeof(*m));
+	}
+	for (size_t i = 0; i < newer->nflow_consistent; i++) {
+		struct apiary_flow_consistent *f = &newer->flow_consistent[i], *dst;
+		bool have = false;
+
+		for (size_t j = 0; j < spec->nflow_consistent && !have; j++)
+			have = !strcmp(spec->flow_consistent[j].enforcer.s, f->enforcer.s);
+		if (have || !apiary_spec_enforcer(spec, f->enforcer.s))
+			continue;
+		dst = apiary__push(&spec->flow_consistent, &spec->nflow_consistent, sizeof(*dst));
+		if (!dst)
+			return -ENOMEM;
+		*dst = *f;
+		memset(f, 0, sizeof(*f));
+	}
+	if (!added && diags->errors == start)
+		apiary_error(diags, NULL, "%s gives no enforcer a new version: nothing to update",
+			     newer->path ? newer->path : "the update");
+	return diags->errors > start ? -EINVAL : 0;
 }

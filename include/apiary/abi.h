@@ -51,6 +51,7 @@
 #define APIARY_MAP_CHAIN "apiary_chain"
 #define APIARY_MAP_ROUTES "apiary_routes"
 #define APIARY_MAP_FLOWS "apiary_flows"
+#define APIARY_MAP_PINS "apiary_pins" /* sidecar only: clock, idle timeout, counters */
 
 /* Packet as parsed once by the dispatcher. Integers in host order; addresses
  * in network order, as they sit in the packet. */
@@ -99,6 +100,29 @@ struct apiary_flow {
 	__u32 label;       /* free for the bundle's enforcers */
 	__u32 orient;      /* 1 if the first packet's endpoints were swapped into canonical
 			    * order; a packet's direction = its own swap ^ orient */
+	__u64 last_seen;   /* logical clock (apiary_pins.now) at its last packet */
+	__u32 closed;      /* APIARY_FLOW_FIN / APIARY_FLOW_RST seen */
+	__u32 gen;         /* incarnation: bumped each time the flow is pinned anew */
+};
+
+#define APIARY_FLOW_FIN 1u
+#define APIARY_FLOW_RST 2u
+
+/* apiary_pins[0]: the flow-to-version table's clock and counters. A flow
+ * leaves its pins (is pinned anew to the current defaults, gen + 1) when a
+ * SYN without ACK arrives after it saw FIN or RST (a new connection on the
+ * same 5-tuple), or when more than `idle` ticks passed since its last packet
+ * (idle 0: never). `now` is a logical clock written by user space, never the
+ * kernel's time, so checks are deterministic. A new flow that does not fit
+ * in the table, even after reset and idle flows are reclaimed, is refused:
+ * its packet is dropped at the classifier's hook and counted, so no flow is
+ * ever handled without a pin. */
+struct apiary_pins {
+	__u64 now;
+	__u64 idle;
+	__u64 refused;  /* packets of new flows dropped: table full */
+	__u64 repinned; /* flows pinned anew after FIN/RST or idle */
+	__u64 reclaimed; /* closed or idle entries deleted to make room */
 };
 
 struct apiary_trace_ent {

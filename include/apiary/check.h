@@ -58,6 +58,22 @@ struct apiary_check_stats {
 	size_t infos;             /* distinct findings reported as information */
 	size_t occurrences;       /* all occurrences, duplicates included */
 	size_t nondeterministic;  /* enforcers found nondeterministic */
+
+	/* updates (update.c): per updated enforcer, event sequences of
+	 * interleaved flows with the update at every position, each run through
+	 * the sidecar and through a naive replace */
+	size_t updates;            /* updated enforcers explored */
+	size_t update_sequences;   /* sequences x update positions */
+	size_t update_flows;       /* flow incarnations checked (sidecar path) */
+	size_t sidecar_mixed;      /* of which handled by two versions on the sidecar path */
+	size_t naive_mixed;        /* ... on the naive-replace path */
+	size_t naive_differs;      /* naive mixed flows whose outcome differs from the sidecar's */
+	size_t refused;            /* packets refused: flow table full */
+	size_t repinned;           /* flows pinned anew after FIN/RST or idle */
+	size_t migrated;           /* entries converted by migrations */
+	size_t migration_lost;     /* entries the new map did not keep */
+	size_t migration_bad;      /* entries with an unconverted or unfaithful field */
+	size_t after_inputs;       /* inputs re-checked with every update flipped */
 };
 
 int apiary_check_run(const struct apiary_spec *spec, const struct apiary_build *build,

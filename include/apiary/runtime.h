@@ -100,6 +100,48 @@ int apiary_snapshot_diff(const struct apiary_snapshot *a, const struct apiary_sn
 bool apiary_delta_equal(const struct apiary_delta *a, const struct apiary_delta *b);
 void apiary_delta_free(struct apiary_delta *d);
 
+/* ---- updates --------------------------------------------------------- */
+
+/* The flow-to-version table's logical clock (apiary_pins.now, abi.h): the
+ * idle timeout counts its ticks. Deploy writes a coarse clock; the checker
+ * writes the event index, so runs are deterministic. */
+int apiary_rt_set_clock(struct apiary_rt *rt, uint64_t now);
+/* Read the table's clock and counters; reset zeroes the counters. */
+int apiary_rt_pins(struct apiary_rt *rt, struct apiary_pins *out, bool reset);
+
+/* One entry of a migration: the old bytes, the new bytes built from them,
+ * and whether the new map took them. */
+struct apiary_migrate_entry {
+	uint8_t *key;
+	uint8_t *old_value;
+	uint8_t *new_value;
+	int err;           /* 0, or the kernel's error writing the new map (entry lost) */
+	char problem[160]; /* "" or a value that did not survive ("hits 70000 does not fit in 2 bytes") */
+};
+
+struct apiary_migrate_result {
+	size_t old_map, new_map; /* indexes as in apiary_rt_map_name() */
+	uint32_t key_size, old_size, new_size;
+	struct apiary_migrate_entry *entries;
+	size_t n;
+	size_t lost;        /* entries the new map did not take */
+	size_t unfaithful;  /* entries with a problem */
+	char unassigned[256]; /* new fields no assignment sets, comma separated ("" if none) */
+};
+
+/*
+ * Run `migrate state X from A to B` on the loaded bundle: every entry of the
+ * old version's map X (object of slot 0) is converted field by field (BTF of
+ * both objects) and written into the new version's map X (slot 1). Spec
+ * errors (unknown fields, shared state, no BTF) go to diags as -EINVAL; what
+ * happened to each entry is in res (free with apiary_migrate_result_free).
+ */
+int apiary_rt_migrate(struct apiary_rt *rt, const struct apiary_migrate *m,
+		      struct apiary_migrate_result *res, struct apiary_diags *diags);
+void apiary_migrate_result_free(struct apiary_migrate_result *res);
+/* Read one entry of map i (value_size bytes into value); 0 or -ENOENT. */
+int apiary_rt_map_lookup(const struct apiary_rt *rt, size_t i, const void *key, void *value);
+
 /* fd of a loaded program (for deploy/attach and benchmarks); -1 if absent.
  * Dispatcher of a hook: apiary_rt_dispatcher_fd(). */
 int apiary_rt_prog_fd(const struct apiary_rt *rt, int enforcer, int vslot);

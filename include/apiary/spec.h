@@ -154,6 +154,12 @@ struct apiary_classifier {
 	size_t nkeys;
 	struct apiary_pred *match; /* NULL: every packet */
 	struct apiary_loc loc;
+	/* `flows max N`: size of the flow-to-version table (apiary_flows);
+	 * 0 = APIARY_MAX_FLOWS. `idle N`: a flow silent for more than N ticks
+	 * of the logical clock (apiary_rt_set_clock) leaves its pins; 0 = never. */
+	uint32_t max_flows;
+	uint32_t idle;
+	struct apiary_loc max_flows_loc, idle_loc;
 };
 
 enum apiary_map_kind {
@@ -290,6 +296,26 @@ struct apiary_flow_consistent {
 	struct apiary_loc loc;
 };
 
+/* One line of a migration: `NEW = old.OLD` (copy, integer widths may
+ * differ) or `NEW = literal`. */
+struct apiary_migrate_assign {
+	struct apiary_name field;     /* member of the new value type */
+	struct apiary_name from;      /* member of the old value type; s NULL for a literal */
+	struct apiary_literal value;  /* when from.s is NULL */
+	struct apiary_loc loc;
+};
+
+/* migrate state X from V1 to V2 { assign* }: converts every entry of map X
+ * of the enforcer whose version V1 is updated to V2, at the update. */
+struct apiary_migrate {
+	struct apiary_name state;
+	uint32_t from, to;
+	struct apiary_migrate_assign *assigns;
+	size_t nassigns;
+	struct apiary_name enforcer; /* filled by sema: the enforcer updated from -> to */
+	struct apiary_loc loc;
+};
+
 struct apiary_spec {
 	char *path; /* as given */
 	char *dir;  /* directory of path, for resolving source/object paths */
@@ -313,6 +339,8 @@ struct apiary_spec {
 	size_t nexclusives;
 	struct apiary_flow_consistent *flow_consistent;
 	size_t nflow_consistent;
+	struct apiary_migrate *migrations;
+	size_t nmigrations;
 };
 
 /* Parse `text` (path is used for messages and for resolving relative paths).
@@ -334,6 +362,16 @@ int apiary_spec_check(struct apiary_spec *spec, struct apiary_diags *diags);
 int apiary_spec_load(const char *path, struct apiary_spec **out, struct apiary_diags *diags);
 
 void apiary_spec_free(struct apiary_spec *spec);
+
+/* `apiary-check OLD.spec --update NEW.spec`: every enforcer of `newer`
+ * whose version differs from the same enforcer in `spec` becomes an
+ * `update E to version N` of spec (code, config and global taken over), and
+ * newer's migrations and flow-consistent declarations are added. Both specs
+ * must be checked. Nodes are moved out of `newer`, whose text the moved
+ * locations still borrow: free it only after spec. -EINVAL with diags if an
+ * enforcer is missing or not newer, or already has an update. */
+int apiary_spec_add_update(struct apiary_spec *spec, struct apiary_spec *newer,
+			   struct apiary_diags *diags);
 
 /* Find declarations by name; NULL if absent. */
 const struct apiary_enforcer *apiary_spec_enforcer(const struct apiary_spec *s, const char *name);

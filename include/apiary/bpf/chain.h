@@ -174,15 +174,65 @@ static __always_inline __u64 apiary__flow_id(const struct apiary_flow_key *k)
 	return h ? h : 1;
 }
 
-/* Find the packet's flow; at the classifier's hook create it when the match
- * holds, pinning every enforcer to its route's default version. */
-static __always_inline void apiary__classify(struct apiary_ctx *c, __u32 hook)
+/* apiary_pins[0]: logical clock, idle timeout, counters (abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct apiary_pins);
+} apiary_pins SEC(".maps");
+
+/* Pin every enforcer of flow f to its route's current default version. */
+static __always_inline void apiary__pin_all(struct apiary_flow *f)
+{
+	for (__u32 e = 0; e < APIARY_NENFORCERS && e < APIARY_MAX_ENFORCERS; e++) {
+		__u32 key = e; /* e itself stays in a register */
+		struct apiary_route *r = bpf_map_lookup_elem(&apiary_routes, &key);
+
+		f->pin[e] = r && r->default_vslot < APIARY_NVSLOTS ? (__u8)r->default_vslot : 0;
+	}
+}
+
+/* Has flow f been silent for longer than the idle timeout? */
+static __always_inline int apiary__idle(const struct apiary_flow *f, const struct apiary_pins *pc)
+{
+	return pc && pc->idle && pc->now > f->last_seen && pc->now - f->last_seen > pc->idle;
+}
+
+/* bpf_for_each_map_elem callback: delete reset and idle flows to make room
+ * in a full table. Nothing of a connection follows its RST; a FIN-closed
+ * flow still expects the last ACKs, so it stays until it is idle. */
+static long apiary__reclaim_one(struct bpf_map *map, const void *key, void *value, void *arg)
+{
+	struct apiary_flow *f = value;
+	struct apiary_pins *pc = arg;
+
+	if ((f->closed & APIARY_FLOW_RST) || apiary__idle(f, pc)) {
+		bpf_map_delete_elem(map, key);
+		pc->reclaimed++;
+	}
+	return 0;
+}
+
+/*
+ * Find the packet's flow; at the classifier's hook create it when the match
+ * holds, pinning every enforcer to its route's default version. An existing
+ * flow leaves its pins (is pinned anew, gen + 1) when it was idle too long,
+ * or when a SYN without ACK opens a new connection after FIN/RST. Returns
+ * nonzero when a new flow had to be refused (table full): the caller drops
+ * the packet instead of running it unpinned.
+ */
+static __always_inline int apiary__classify(struct apiary_ctx *c, __u32 hook)
 {
 	c->matched = apiary_match(&c->pkt);
 #ifdef APIARY_CLASSIFIER_HOOK
 	{
+		__u32 zero = 0;
+		struct apiary_pins *pc = bpf_map_lookup_elem(&apiary_pins, &zero);
 		__u32 swapped = apiary_key(&c->pkt, &c->key);
 		struct apiary_flow *f = bpf_map_lookup_elem(&apiary_flows, &c->key);
+		__u64 now = pc ? pc->now : 0;
+		__u8 fl = (c->pkt.layers & APIARY_L_TCP) ? c->pkt.tcp_flags : 0;
 
 		if (!f && hook == APIARY_CLASSIFIER_HOOK && c->matched) {
 			struct apiary_flow nf;
@@ -192,23 +242,44 @@ static __always_inline void apiary__classify(struct apiary_ctx *c, __u32 hook)
 			nf.id = apiary__flow_id(&c->key);
 			nf.born_hook = hook;
 			nf.orient = swapped;
-			for (__u32 e = 0; e < APIARY_NENFORCERS && e < APIARY_MAX_ENFORCERS; e++) {
-				__u32 key = e; /* e itself stays in a register */
-				struct apiary_route *r = bpf_map_lookup_elem(&apiary_routes, &key);
+			nf.last_seen = now;
+			apiary__pin_all(&nf);
+			if (bpf_map_update_elem(&apiary_flows, &c->key, &nf, BPF_NOEXIST) == -7 /* E2BIG */ &&
+			    pc) {
+				struct apiary_pins tmp = *pc;
 
-				nf.pin[e] = r && r->default_vslot < APIARY_NVSLOTS ?
-						    (__u8)r->default_vslot : 0;
+				bpf_for_each_map_elem(&apiary_flows, apiary__reclaim_one, &tmp, 0);
+				pc->reclaimed = tmp.reclaimed;
+				if (bpf_map_update_elem(&apiary_flows, &c->key, &nf, BPF_NOEXIST) == -7) {
+					__sync_fetch_and_add(&pc->refused, 1);
+					return 1;
+				}
 			}
-			bpf_map_update_elem(&apiary_flows, &c->key, &nf, BPF_NOEXIST);
 			f = bpf_map_lookup_elem(&apiary_flows, &c->key);
+		} else if (f) {
+			int fresh_syn = (fl & 0x02) && !(fl & 0x10); /* SYN without ACK */
+
+			if ((f->closed && fresh_syn) || apiary__idle(f, pc)) {
+				apiary__pin_all(f);
+				f->closed = 0;
+				f->gen++;
+				if (pc)
+					__sync_fetch_and_add(&pc->repinned, 1);
+			}
+			f->last_seen = now;
 		}
 		if (f) {
+			if (fl & 0x01)
+				f->closed |= APIARY_FLOW_FIN;
+			if (fl & 0x04)
+				f->closed |= APIARY_FLOW_RST;
 			c->flow_id = f->id;
 			c->direction = swapped ^ f->orient;
 			__sync_fetch_and_add(&f->packets, 1);
 		}
 	}
 #endif
+	return 0;
 }
 
 /* Body of the three dispatchers. */
@@ -225,7 +296,8 @@ static __always_inline int apiary__dispatch(void *ctx, void *progs, __u32 hook, 
 	c->seq = seq + 1;
 	c->hook = hook;
 	apiary_parse(&c->pkt, data, data_end);
-	apiary__classify(c, hook);
+	if (apiary__classify(c, hook))
+		return hook == APIARY_HOOK_ID_XDP ? XDP_DROP : TC_ACT_SHOT; /* refused: table full */
 	return apiary__next(ctx, progs, c, 0, cont);
 }
 

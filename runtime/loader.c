@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "apiary/coverage.h"
 #include "apiary/runtime.h"
 #include "rt_internal.h"
 
@@ -604,8 +605,9 @@ static int collect_maps(struct apiary_rt *rt)
 
 			if (bpf_map__is_internal(m)) {
 				shown = strchr(mn, '.');
+				/* coverage counters change on every run: not state */
 				if (!shown || strstr(shown, "rodata") || strstr(shown, "kconfig") ||
-				    strstr(shown, "cov"))
+				    !strcmp(shown, APIARY_COV_SECTION))
 					continue;
 			} else if (sidecar_map(rt, mn)) {
 				continue;
@@ -879,4 +881,21 @@ bool apiary_rt_prog_uses_map(const struct apiary_rt *rt, int enforcer, int vslot
 		if (p->map_ids[k] == rt->maps[i].id)
 			return true;
 	return false;
+}
+
+struct bpf_object *apiary_rt_object(const struct apiary_rt *rt, int enforcer, int vslot)
+{
+	const struct rt_prog *p = rt ? find_prog(rt, enforcer, vslot) : NULL;
+
+	return p && p->fd >= 0 ? p->obj : NULL;
+}
+
+struct bpf_object *apiary_rt_sidecar_object(const struct apiary_rt *rt)
+{
+	return rt ? rt->sidecar : NULL;
+}
+
+int apiary_rt_map_fd(const struct apiary_rt *rt, size_t i)
+{
+	return rt && i < rt->nmaps ? rt->maps[i].fd : -1;
 }

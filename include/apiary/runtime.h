@@ -105,4 +105,16 @@ void apiary_delta_free(struct apiary_delta *d);
 int apiary_rt_prog_fd(const struct apiary_rt *rt, int enforcer, int vslot);
 int apiary_rt_dispatcher_fd(const struct apiary_rt *rt, enum apiary_hook hook);
 
+/* ---- for the fuzzer ---------------------------------------------------- */
+
+struct bpf_object;
+/* The loaded libbpf object of (enforcer, vslot) / of the sidecar, or NULL;
+ * still owned by the runtime. apiary-fuzz maps their coverage sections
+ * (APIARY_COV_SECTION, never part of the state maps). */
+struct bpf_object *apiary_rt_object(const struct apiary_rt *rt, int enforcer, int vslot);
+struct bpf_object *apiary_rt_sidecar_object(const struct apiary_rt *rt);
+/* fd of state map i (numbering of apiary_rt_map_name()), borrowed; -1 if out
+ * of range. apiary-fuzz resets state between executions without allocating. */
+int apiary_rt_map_fd(const struct apiary_rt *rt, size_t i);
+
 #endif

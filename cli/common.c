@@ -22,8 +22,14 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 int apiary_bundle_open(const char *spec_path, const char *out_dir, struct apiary_bundle_ctx *b,
 		       struct apiary_diags *diags, FILE *progress)
 {
-	struct apiary_build_opts bopts = {.sz = sizeof(bopts)};
-	struct apiary_rt_opts ropts = {.sz = sizeof(ropts), .cpu = -1};
+	return apiary_bundle_open_opts(spec_path, out_dir, false, -1, b, diags, progress);
+}
+
+int apiary_bundle_open_opts(const char *spec_path, const char *out_dir, bool coverage, int cpu,
+			    struct apiary_bundle_ctx *b, struct apiary_diags *diags, FILE *progress)
+{
+	struct apiary_build_opts bopts = {.sz = sizeof(bopts), .coverage = coverage};
+	struct apiary_rt_opts ropts = {.sz = sizeof(ropts), .cpu = cpu};
 	int err;
 
 	memset(b, 0, sizeof(*b));
@@ -43,8 +49,8 @@ int apiary_bundle_open(const char *spec_path, const char *out_dir, struct apiary
 	}
 	bopts.out_dir = out_dir;
 	if (progress)
-		fprintf(progress, "compiling %s (%zu enforcers) into %s\n", spec_path,
-			b->spec->nenforcers, out_dir);
+		fprintf(progress, "compiling %s (%zu enforcers%s) into %s\n", spec_path,
+			b->spec->nenforcers, coverage ? ", in-kernel coverage" : "", out_dir);
 	err = apiary_compile(b->spec, &bopts, &b->build, diags);
 	if (err)
 		return err;

@@ -26,6 +26,10 @@ struct apiary_bundle_ctx {
  * the verifier). Progress lines go to `progress` (may be NULL). */
 int apiary_bundle_open(const char *spec_path, const char *out_dir, struct apiary_bundle_ctx *b,
 		       struct apiary_diags *diags, FILE *progress);
+/* The same with in-kernel coverage counters compiled in (apiary-fuzz) and
+ * the bundle's test runs pinned to `cpu` (-1: CPU 0). */
+int apiary_bundle_open_opts(const char *spec_path, const char *out_dir, bool coverage, int cpu,
+			    struct apiary_bundle_ctx *b, struct apiary_diags *diags, FILE *progress);
 void apiary_bundle_close(struct apiary_bundle_ctx *b);
 
 /* Human form of a violation: invariant, teams, orderings, packet by layer,

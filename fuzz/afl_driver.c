@@ -78,6 +78,7 @@ int main(int argc, char **argv)
 	struct apiary_exec_result res;
 	struct apiary_diags d;
 	bool bundle = argc > 1 && !strcmp(argv[1], "--bundle");
+	volatile uint64_t *execs = NULL;
 	static uint8_t stdin_buf[STDIN_MAX], own_map[1 << 20];
 	bool under_afl = getenv("__AFL_SHM_ID") != NULL;
 	size_t map_size;
@@ -114,6 +115,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "apiary-fuzz-afl: set AFL_MAP_SIZE=%zu\n", map_size);
 	/* the handshake reports this size: AFL's map is exactly the counters */
 	__afl_map_size = (unsigned int)(map_size < 64 ? 64 : map_size);
+	execs = apiary_fuzz_exec_counter();
 	__afl_manual_init();
 
 	while (__afl_persistent_loop(LOOP_COUNT)) {
@@ -134,6 +136,8 @@ int main(int argc, char **argv)
 			buf = stdin_buf;
 		}
 		first = 0;
+		if (execs)
+			(*execs)++;
 		err = apiary_harness_exec(h, buf, len, map, sizeof(own_map) > map_size && !under_afl
 								    ? sizeof(own_map) : map_size, &res);
 		if (err) {

@@ -31,6 +31,7 @@ static struct apiary_plain *plain;
 static struct apiary_fuzz_target target;
 static struct apiary_harness *harness;
 static size_t map_size;
+static volatile uint64_t *execs;
 
 /* A bundle apiary-fuzz compiled: APIARY_FUZZ_SPEC, APIARY_FUZZ_BUILD. */
 static int open_bundle(const char *spec, struct apiary_diags *d)
@@ -98,6 +99,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	apiary_diags_free(&d);
 	free(list);
 sized:
+	execs = apiary_fuzz_exec_counter();
 	map_size = apiary_harness_map_size(harness);
 	if (map_size > MAX_COUNTERS) {
 		fprintf(stderr, "apiary-fuzz-libfuzzer: %zu coverage bytes; rebuild with a larger MAX_COUNTERS\n",
@@ -112,7 +114,11 @@ sized:
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct apiary_exec_result res;
-	int err = apiary_harness_exec(harness, data, size, extra_counters, map_size, &res);
+	int err;
+
+	if (execs)
+		(*execs)++;
+	err = apiary_harness_exec(harness, data, size, extra_counters, map_size, &res);
 
 	if (err) {
 		fprintf(stderr, "apiary-fuzz-libfuzzer: execution failed: %s\n", strerror(-err));

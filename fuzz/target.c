@@ -6,8 +6,11 @@
  * loaded bundle, the runtime executor and the harness.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -149,7 +152,9 @@ int apiary_fuzz_target_attach(struct apiary_spec *spec, struct apiary_build *bui
 			      const struct apiary_fuzz_target_opts *opts,
 			      struct apiary_fuzz_target *t, struct apiary_diags *d)
 {
-	struct apiary_rt_opts ro = { .sz = sizeof(ro), .cpu = opts ? opts->cpu : -1 };
+	struct apiary_rt_opts ro = { .sz = sizeof(ro), .cpu = opts ? opts->cpu : -1,
+				     .max_flows = opts && opts->max_flows ? opts->max_flows
+									  : APIARY_FUZZ_MAX_FLOWS };
 	struct apiary_rt_exec_opts xo = { .sz = sizeof(xo),
 					  .no_counters = opts && opts->no_counters };
 	struct apiary_executor ex;
@@ -201,4 +206,24 @@ void apiary_fuzz_target_close(struct apiary_fuzz_target *t)
 		apiary_spec_free(t->spec);
 	}
 	memset(t, 0, sizeof(*t));
+}
+
+volatile uint64_t *apiary_fuzz_exec_counter(void)
+{
+	const char *path = getenv("APIARY_FUZZ_STATS");
+	void *p;
+	int fd;
+
+	if (!path || !*path)
+		return NULL;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return NULL;
+	if (ftruncate(fd, 4096)) {
+		close(fd);
+		return NULL;
+	}
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
 }

@@ -426,6 +426,14 @@ static int load_sidecar(struct apiary_rt *rt, struct apiary_diags *diags)
 			     strerror(-err));
 		return err;
 	}
+	if (rt->max_flows) {
+		/* the other objects reuse the sidecar's map (and so its size) */
+		struct bpf_map *fm = bpf_object__find_map_by_name(rt->sidecar, APIARY_MAP_FLOWS);
+
+		if (fm && (err = bpf_map__set_max_entries(fm, rt->max_flows)))
+			return apiary_error(diags, NULL, "resizing %s: %s", APIARY_MAP_FLOWS,
+					    strerror(-err));
+	}
 	rt->log_buf[0] = '\0';
 	bpf_object__for_each_program(prog, rt->sidecar)
 		bpf_program__set_log_buf(prog, rt->log_buf, rt->log_size);
@@ -661,6 +669,8 @@ int apiary_rt_load(const struct apiary_build *b, const struct apiary_rt_opts *op
 		rt->cpu = opts->cpu;
 	if (opts && opts->sz >= offsetof(struct apiary_rt_opts, no_config) + sizeof(bool))
 		no_config = opts->no_config;
+	if (opts && opts->sz >= offsetof(struct apiary_rt_opts, max_flows) + sizeof(uint32_t))
+		rt->max_flows = opts->max_flows;
 	rt->ctx_fd = rt->progs_xdp_fd = rt->progs_tc_fd = -1;
 	rt->chain_fd = rt->routes_fd = rt->flows_fd = -1;
 	for (i = 0; i < APIARY_NHOOKS; i++)

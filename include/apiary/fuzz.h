@@ -187,8 +187,16 @@ size_t apiary_rt_exec_norderings(const struct apiary_rt_exec *x);
 /* Someone else ran the bundle (the checker): chains and routes are unknown,
  * state is back as at open; the next execution rewrites what it needs. */
 void apiary_rt_exec_forget(struct apiary_rt_exec *x);
+/* Put state and routes back as at open now (what every execution does
+ * first), e.g. before handing the bundle to the checker. */
+int apiary_rt_exec_reset(struct apiary_rt_exec *x);
 /* Resets that needed apiary_rt_restore(). */
 uint64_t apiary_rt_exec_slow_resets(const struct apiary_rt_exec *x);
+/* Test runs the kernel refused (-EINVAL at a tc hook: an IPv4/IPv6 frame
+ * shorter than its IP header); the event's path ends there. */
+uint64_t apiary_rt_exec_refused(const struct apiary_rt_exec *x);
+/* Test runs so far (one per hook an event reached). */
+uint64_t apiary_rt_exec_runs(const struct apiary_rt_exec *x);
 
 /* ---- a fuzzing target: spec + compiled bundle + harness --------------- */
 
@@ -211,7 +219,11 @@ struct apiary_fuzz_target_opts {
 	size_t sz;        /* sizeof(struct apiary_fuzz_target_opts) */
 	int cpu;          /* -1: CPU 0 */
 	bool no_counters; /* as apiary_rt_exec_opts */
+	uint32_t max_flows; /* apiary_flows size; 0: APIARY_FUZZ_MAX_FLOWS */
 };
+
+/* Flow table size the fuzzing targets load with (apiary_rt_opts.max_flows). */
+#define APIARY_FUZZ_MAX_FLOWS 1024
 
 int apiary_fuzz_target_open(const char *spec_path, const char *build_dir,
 			    const struct apiary_fuzz_target_opts *opts,
@@ -222,6 +234,11 @@ int apiary_fuzz_target_attach(struct apiary_spec *spec, struct apiary_build *bui
 			      struct apiary_fuzz_target *t, struct apiary_diags *diags);
 /* Frees what open/attach created. */
 void apiary_fuzz_target_close(struct apiary_fuzz_target *t);
+
+/* A shared execution counter for the campaign's progress line: the file
+ * named by $APIARY_FUZZ_STATS, mmap'ed (the engines' forked children share
+ * it). NULL if the variable is unset or the file cannot be mapped. */
+volatile uint64_t *apiary_fuzz_exec_counter(void);
 
 /* A build described by out_dir/apiary.json (written by apiary_compile)
  * for this spec; apiary_build_free() releases it. */

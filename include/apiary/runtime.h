@@ -29,6 +29,10 @@ struct apiary_rt_opts {
 	size_t sz;  /* sizeof(struct apiary_rt_opts) */
 	int cpu;    /* pin the calling thread to this CPU for test runs (per-CPU ctx); -1: CPU 0 */
 	bool no_config; /* skip the spec's config/global entries */
+	/* apiary_flows entries (0: as compiled, 65536). apiary-fuzz loads with
+	 * a small table: an input creates at most a few flows, and resetting
+	 * a hash map costs a walk over all its buckets. */
+	uint32_t max_flows;
 };
 
 int apiary_rt_load(const struct apiary_build *b, const struct apiary_rt_opts *opts,

@@ -88,6 +88,7 @@ struct campaign {
 	bool no_counters;
 	bool no_dict;
 	bool quiet;
+	bool until_found;
 
 	/* the bundle, loaded here for checking and coverage accounting */
 	struct apiary_bundle_ctx bctx;
@@ -113,12 +114,15 @@ struct campaign {
 	struct hset checked; /* contents already checked (persisted) */
 	FILE *checked_log;
 	char **keys;         /* dedup keys known (store + this campaign) */
+	bool *waived;        /* per key: waived in the store */
 	size_t nkeys;
 	struct apiary_violation *collected;
 	size_t ncollected, capcollected;
 
 	/* counts */
 	size_t queue, errors_found, infos_found, occurrences, harness_bugs, check_failures;
+	size_t known_errors;  /* occurrences of known, unwaived error violations */
+	size_t resumed_checked; /* candidates checked by earlier sessions */
 	uint64_t execs;
 	double execs_per_s;
 	bool stopping;
@@ -288,7 +292,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: apiary-fuzz SPEC --db FILE [--time DURATION] [--jobs N]\n"
 		"                   [--engine afl|libfuzzer] [--seeds DIR|PCAP]... [--resume]\n"
-		"                   [--work DIR] [--no-counters] [--no-dict] [--quiet]\n"
+		"                   [--work DIR] [--no-counters] [--no-dict] [--until-found] [--quiet]\n"
 		"\n"
 		"Coverage-guided campaign on a bundle: engines mutate inputs, guided by coverage\n"
 		"counters counted inside the kernel; every input they keep is re-checked against\n"
@@ -296,7 +300,9 @@ static void usage(FILE *f)
 		"DURATION: seconds, or with a unit (90s, 15m, 8h); none: until SIGINT/SIGTERM.\n"
 		"--work: campaign directory (default FILE.fuzz/BUNDLE); --resume continues it.\n"
 		"--no-counters: engines see only the outcome signature (for comparisons).\n"
-		"exit status: 0 nothing found, 1 violations found, 2 spec, build, usage or\n"
+		"--until-found: stop once a violation (error severity) was found and stored.\n"
+		"exit status: 0 nothing found, 1 violations found (new, or known and not waived,\n"
+		"seen again), 2 spec, build, usage or\n"
 		"engine error, 3 no violation but the harness itself crashed (a bug).\n"
 		"SIGINT/SIGTERM stop cleanly with the same statuses; the campaign is resumable.\n");
 }
@@ -314,6 +320,7 @@ static int parse_args(struct campaign *c, int argc, char **argv)
 		{ "no-counters", no_argument, NULL, 'C' },
 		{ "no-dict", no_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "until-found", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -362,6 +369,7 @@ static int parse_args(struct campaign *c, int argc, char **argv)
 		case 'C': c->no_counters = true; break;
 		case 'D': c->no_dict = true; break;
 		case 'q': c->quiet = true; break;
+		case 'u': c->until_found = true; break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -EINVAL;
 		}
@@ -459,6 +467,7 @@ static int load_checked(struct campaign *c)
 
 		if (h && (err = hset_add(&c->checked, h)))
 			break;
+		c->resumed_checked++;
 	}
 	if (f)
 		fclose(f);
@@ -471,6 +480,53 @@ static int load_checked(struct campaign *c)
 
 /* ---- the initial corpus -------------------------------------------------- */
 
+/* AFL's hit-count classes: 1, 2, 3, 4-7, 8-15, 16-31, 32-127, 128+. */
+static uint8_t bucket_bit(uint8_t n)
+{
+	return n >= 128 ? 0x80 : n >= 32 ? 0x40 : n >= 16 ? 0x20 : n >= 8 ? 0x10
+	       : n >= 4 ? 0x08 : n == 3 ? 0x04 : n == 2 ? 0x02 : n ? 0x01 : 0;
+}
+
+/*
+ * Corpus minimization by in-kernel coverage (afl-cmin's idea): keep a z3
+ * seed only if it reaches a counter, or a hit-count class of one, that the
+ * seeds before it did not. Engines then spend their first minutes on
+ * inputs that differ inside the programs. Returns the seeds kept.
+ */
+static size_t cmin(struct campaign *c, struct fz_inputs *l)
+{
+	static uint8_t enc[APIARY_INPUT_MAX_EVENTS * (APIARY_INPUT_MAX_FRAME + 3) + 4];
+	uint8_t *classes = calloc(1, c->map_size ? c->map_size : 1);
+	size_t kept = 0;
+
+	if (!classes)
+		return l->n;
+	for (size_t i = 0; i < l->n; i++) {
+		struct apiary_exec_result res;
+		long n = apiary_input_encode(&l->v[i], enc, sizeof(enc));
+		bool fresh = n < 0;
+
+		if (n >= 0 && !apiary_harness_exec(c->tgt.harness, enc, (size_t)n, c->map,
+						   c->map_size, &res)) {
+			for (size_t k = 0; k < c->map_size; k++) {
+				uint8_t b = bucket_bit(c->map[k]);
+
+				if (b & ~classes[k]) {
+					classes[k] |= b;
+					fresh = true;
+				}
+			}
+		} else {
+			fresh = true; /* cannot tell: keep it */
+		}
+		if (fresh)
+			l->v[kept++] = l->v[i];
+	}
+	free(classes);
+	l->n = kept;
+	return kept;
+}
+
 static int write_seeds(struct campaign *c, const char *dir, struct apiary_diags *d)
 {
 	struct fz_inputs l = { 0 };
@@ -479,6 +535,8 @@ static int write_seeds(struct campaign *c, const char *dir, struct apiary_diags 
 	int err;
 
 	err = fz_seeds_z3(c->bctx.spec, &l, d);
+	if (!err)
+		cmin(c, &l);
 	nz3 = l.n;
 	for (size_t i = 0; !err && i < c->nseeds; i++)
 		err = fz_seeds_path(c->seeds[i], &l, d);
@@ -509,8 +567,9 @@ static int write_seeds(struct campaign *c, const char *dir, struct apiary_diags 
 		free(p);
 	}
 	if (!err && !c->quiet)
-		printf("initial corpus: %zu inputs (%zu from z3, %zu from --seeds)\n", l.n, nz3,
-		       l.n - nz3);
+		printf("initial corpus: %zu inputs (%zu from z3, kept for new in-kernel coverage; "
+		       "%zu from --seeds)\n",
+		       l.n, nz3, l.n - nz3);
 	fz_inputs_free(&l);
 	return err;
 }
@@ -992,25 +1051,46 @@ static void minimize(struct campaign *c, struct apiary_violation *v)
 	free(key);
 }
 
-static bool key_known(const struct campaign *c, const char *key)
+/* Index of a known dedup key, or -1. */
+static long key_find(const struct campaign *c, const char *key)
 {
 	for (size_t i = 0; i < c->nkeys; i++)
 		if (!strcmp(c->keys[i], key))
-			return true;
-	return false;
+			return (long)i;
+	return -1;
 }
 
-static int key_add(struct campaign *c, const char *key)
+static int key_add(struct campaign *c, const char *key, bool waived)
 {
 	char **n = realloc(c->keys, (c->nkeys + 1) * sizeof(*n));
+	bool *w;
 
 	if (!n)
 		return -ENOMEM;
 	c->keys = n;
+	w = realloc(c->waived, (c->nkeys + 1) * sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	c->waived = w;
 	c->keys[c->nkeys] = strdup(key);
 	if (!c->keys[c->nkeys])
 		return -ENOMEM;
-	c->nkeys++;
+	c->waived[c->nkeys++] = waived;
+	return 0;
+}
+
+/* A violation seen before (this campaign or the store): counted, and
+ * linked to this run in the store (no new row, no minimization). */
+static int known_violation(struct campaign *c, const struct apiary_violation *v, long k)
+{
+	c->occurrences++;
+	if (v->severity == APIARY_VS_ERROR && !c->waived[k])
+		c->known_errors++;
+	if (c->store && apiary_store_add_violation(c->store, c->run_id, v, NULL, NULL)) {
+		fprintf(stderr, "apiary-fuzz: storing an occurrence failed: %s\n",
+			apiary_store_errmsg(c->store));
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -1039,7 +1119,7 @@ static int new_violation(struct campaign *c, struct apiary_violation *v)
 		c->errors_found++;
 	else
 		c->infos_found++;
-	err = key_add(c, v->dedup_key);
+	err = key_add(c, v->dedup_key, false);
 	if (!c->quiet) {
 		size_t after = 0;
 
@@ -1065,13 +1145,28 @@ static void mark_checked(struct campaign *c, uint64_t h)
 	}
 }
 
+/* The counters a candidate reaches, as the engines saw them, into the
+ * campaign's coverage. */
+static void account(struct campaign *c, const uint8_t *buf, size_t n)
+{
+	struct apiary_exec_result res;
+
+	if (apiary_harness_exec(c->tgt.harness, buf, n, c->map, c->map_size, &res))
+		return;
+	for (size_t i = 0; i < c->ncounters; i++) {
+		if (c->map[i] && !c->seen[i]) {
+			c->seen[i] = 1;
+			c->covered++;
+		}
+	}
+}
+
 /* One file an engine kept: coverage accounting, full check, violations;
  * a crash is also a harness bug. */
 static int candidate(struct campaign *c, const char *path, bool crash)
 {
 	static uint8_t buf[MAX_CANDIDATE];
 	static struct apiary_input in;
-	struct apiary_exec_result res;
 	uint64_t h;
 	size_t n;
 	FILE *f;
@@ -1087,12 +1182,15 @@ static int candidate(struct campaign *c, const char *path, bool crash)
 	hset_add(&c->names, hash_bytes((const uint8_t *)path, strlen(path)));
 	/* a crash is remembered apart from the same bytes kept in a queue */
 	h = hash_bytes(buf, n) ^ (crash ? 0x6372617368000000ULL : 0);
-	if (hset_has(&c->checked, h))
-		return 0;
 	if (!crash)
 		c->queue++;
 	if (apiary_input_decode(buf, n, &in)) {
 		mark_checked(c, h);
+		return 0;
+	}
+	if (hset_has(&c->checked, h)) {
+		/* checked by an earlier session: only its coverage counts */
+		account(c, buf, n);
 		return 0;
 	}
 	if (crash) {
@@ -1104,16 +1202,7 @@ static int candidate(struct campaign *c, const char *path, bool crash)
 			apiary_store_add_input(c->store, c->campaign_id, &in,
 					       "harness bug: the fuzzing target crashed on this input");
 	}
-	/* coverage this candidate reaches, as the engines saw it */
-	err = apiary_harness_exec(c->tgt.harness, buf, n, c->map, c->map_size, &res);
-	if (!err) {
-		for (size_t i = 0; i < c->ncounters; i++) {
-			if (c->map[i] && !c->seen[i]) {
-				c->seen[i] = 1;
-				c->covered++;
-			}
-		}
-	}
+	account(c, buf, n);
 	err = 0;
 	if (check_one(c, &in)) {
 		mark_checked(c, h);
@@ -1127,10 +1216,12 @@ static int candidate(struct campaign *c, const char *path, bool crash)
 		c->collected = NULL;
 		c->ncollected = c->capcollected = 0;
 		for (size_t i = 0; i < nlist; i++) {
-			if (!err && list[i].dedup_key && !key_known(c, list[i].dedup_key))
+			long k = list[i].dedup_key ? key_find(c, list[i].dedup_key) : -1;
+
+			if (!err && list[i].dedup_key && k < 0)
 				err = new_violation(c, &list[i]);
-			else
-				c->occurrences++;
+			else if (!err && k >= 0)
+				err = known_violation(c, &list[i], k);
 			apiary_violation_free(&list[i]);
 		}
 		free(list);
@@ -1257,7 +1348,7 @@ static int open_store(struct campaign *c, struct apiary_diags *d)
 	err = err ?: apiary_store_list_violations(c->store, &f, &sv, &n);
 	for (size_t i = 0; !err && i < n; i++)
 		if (sv[i].v.dedup_key)
-			err = key_add(c, sv[i].v.dedup_key);
+			err = key_add(c, sv[i].v.dedup_key, sv[i].status == APIARY_VSTATUS_WAIVED);
 	apiary_stored_violations_free(sv, n);
 	if (err)
 		return apiary_error(d, NULL, "cannot record the campaign in %s: %s", c->db,
@@ -1413,6 +1504,8 @@ int main(int argc, char **argv)
 			break;
 		if (c.time_s > 0 && elapsed(&c) >= c.time_s)
 			break;
+		if (c.until_found && c.errors_found)
+			break;
 		usleep(200 * 1000);
 	}
 	stop_engines(&c);
@@ -1447,16 +1540,21 @@ int main(int argc, char **argv)
 		       elapsed(&c), (unsigned long long)c.execs,
 		       elapsed(&c) > 0 ? (double)c.execs / elapsed(&c) : 0.0, c.queue, c.covered,
 		       c.ncounters);
-		printf("result: %zu new violation(s), %zu info, %zu repeated occurrence(s), %zu "
-		       "harness bug(s)%s\n",
-		       c.errors_found, c.infos_found, c.occurrences, c.harness_bugs,
-		       c.store ? "; stored in the --db store" : "");
+		printf("result: %zu new violation(s), %zu info, %zu occurrence(s) of known ones "
+		       "(%zu unwaived errors), %zu harness bug(s)%s\n",
+		       c.errors_found, c.infos_found, c.occurrences, c.known_errors,
+		       c.harness_bugs, c.store ? "; stored in the --db store" : "");
+		if (c.resumed_checked)
+			printf("resumed: %zu inputs were checked by earlier sessions and not again\n",
+			       c.resumed_checked);
 		if (c.check_failures)
 			printf("%zu candidate(s) could not be checked (the kernel refuses to run "
 			       "them at tc: frames shorter than their IP header)\n",
 			       c.check_failures);
 	}
-	status = c.errors_found ? EXIT_VIOLATIONS : c.harness_bugs ? EXIT_HARNESS_BUG : EXIT_CLEAN;
+	status = c.errors_found || c.known_errors ? EXIT_VIOLATIONS
+		 : c.harness_bugs			? EXIT_HARNESS_BUG
+							: EXIT_CLEAN;
 out:
 	if (c.neng)
 		stop_engines(&c);
@@ -1477,6 +1575,7 @@ out:
 	for (size_t i = 0; i < c.nkeys; i++)
 		free(c.keys[i]);
 	free(c.keys);
+	free(c.waived);
 	/* the target owns the loaded bundle bctx points at */
 	c.bctx.rt = NULL;
 	apiary_fuzz_target_close(&c.tgt);

@@ -25,8 +25,9 @@ void fz_inputs_free(struct fz_inputs *l);
 
 /* z3 packets for every predicate of the spec (classifier match, effects,
  * covers), as apiary-check generates them, each at xdp (and at tc.egress
- * when enforcers run there); again with 16 payload bytes, so the engines
- * start from frames with room for a payload z3 knows nothing about. */
+ * when enforcers run there): first with 16 payload bytes, so the engines
+ * start from frames with room for a payload z3 knows nothing about, then
+ * as apiary-check has them (no payload). */
 int fz_seeds_z3(const struct apiary_spec *spec, struct fz_inputs *l, struct apiary_diags *d);
 
 /* Seeds from a path: a pcap file (libpcap), an encoded input file, or a

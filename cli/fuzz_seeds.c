@@ -93,9 +93,11 @@ int fz_seeds_z3(const struct apiary_spec *s, struct fz_inputs *l, struct apiary_
 
 	for (size_t e = 0; e < s->nenforcers; e++)
 		z.egress |= s->enforcers[e].hook == APIARY_HOOK_TC_EGRESS;
+	/* frames with room for a payload first: the engines take seeds in
+	 * order, and a payload-less frame is the same frame cut short */
 	for (int pass = 0; pass < 2 && !err; pass++) {
 		struct apiary_z3gen_opts o = { .sz = sizeof(o), .max_packets = 256,
-					       .payload_len = pass ? Z3_PAYLOAD : 0 };
+					       .payload_len = pass ? 0 : Z3_PAYLOAD };
 		struct apiary_z3gen *g = apiary_z3gen_new(&o);
 
 		if (!g)

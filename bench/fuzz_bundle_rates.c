@@ -7,6 +7,8 @@
  *            first hook, on its first frame: one kernel run, nothing else;
  *   harness  apiary_harness_exec() of the encoded input: decode, reset,
  *            chains, every test run along the path, coverage copy, outcome;
+ *   core     the same without the state reset (decode, chains, test runs,
+ *            coverage copy, outcome): what the harness adds to the kernel;
  *   reset    the executor's state reset alone (part of harness).
  * Prints "key value" lines for the script.
  */
@@ -116,6 +118,35 @@ int main(int argc, char **argv)
 		n += 1000;
 	} while (now() - t0 < secs);
 	harness = (double)n / (now() - t0);
+
+	{
+		struct apiary_rt_exec_opts xo = { .sz = sizeof(xo), .no_reset = true };
+		struct apiary_rt_exec *x2 = NULL;
+		struct apiary_harness *h2 = NULL;
+		struct apiary_executor ex;
+		double core;
+
+		err = apiary_rt_exec_open(spec, t.rt, &xo, &x2, &d);
+		if (!err) {
+			apiary_rt_exec_executor(x2, &ex);
+			err = apiary_harness_new(&ex, NULL, &h2);
+		}
+		err = err ?: apiary_rt_exec_attach(x2, h2);
+		if (err)
+			return 2;
+		n = 0;
+		t0 = now();
+		do {
+			for (int i = 0; i < 1000; i++)
+				if (apiary_harness_exec(h2, enc, (size_t)len, map, sizeof(map), &res))
+					return 2;
+			n += 1000;
+		} while (now() - t0 < secs);
+		core = (double)n / (now() - t0);
+		printf("core_execs_per_s %.0f\n", core);
+		apiary_harness_free(h2);
+		apiary_rt_exec_free(x2);
+	}
 
 	n = 0;
 	t0 = now();

@@ -672,7 +672,8 @@ void apiary_rt_exec_free(struct apiary_rt_exec *x)
 
 void apiary_rt_exec_executor(struct apiary_rt_exec *x, struct apiary_executor *ex)
 {
-	*ex = (struct apiary_executor){ .name = "runtime", .ctx = x, .reset = exec_reset,
+	*ex = (struct apiary_executor){ .name = "runtime", .ctx = x,
+					.reset = x->opts.no_reset ? NULL : exec_reset,
 					.run = exec_run,
 					.has_uncovered = x->has_uncovered || x->opts.no_counters };
 }

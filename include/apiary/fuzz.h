@@ -170,6 +170,8 @@ struct apiary_rt_exec_opts {
 	bool no_counters; /* register no counters: the engines see only the outcome
 			   * signature (benchmarks: coverage copying switched off) */
 	bool trace;       /* read the trace back on every run even if unused */
+	bool no_reset;    /* state carries over between inputs (benchmarks only:
+			   * measures the harness without the reset's syscalls) */
 };
 
 struct apiary_rt_exec;

@@ -20,7 +20,7 @@ seed '\020\222' APIARY > "$work/violation"
 export APIARY_FUZZ_OBJECTS="$obj"
 "$driver" -runs=30000 -seed=1 -artifact_prefix="$work/art/" "$work/corpus" > "$work/run.log" 2>&1
 grep -E 'apiary-fuzz-libfuzzer:|INITED|DONE' "$work/run.log"
-if ! grep -qE '#[0-9]+ +NEW .*ft: ' "$work/run.log"; then
+if ! grep -qE '#[0-9]+[[:space:]]+NEW .*ft: ' "$work/run.log"; then
     echo "FAIL: no new coverage from the BPF counters"; exit 1
 fi
 set +e

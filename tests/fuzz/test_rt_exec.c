@@ -142,7 +142,7 @@ static void test_reset_exact(void **state)
 	assert_true(len > 0);
 	assert_int_equal(apiary_rt_exec_reset(tgt.exec), 0);
 	assert_int_equal(apiary_rt_snapshot(tgt.rt, &s0), 0);
-	/* this frame passes xdp, reaches audit at tc.ingress (its per-CPU
+	/* this frame passes xdp, reaches audit at tc.egress (its per-CPU
 	 * counter) and creates a flow */
 	assert_int_equal(apiary_harness_exec(tgt.harness, buf, (size_t)len, map, sizeof(map), &res), 0);
 	assert_int_equal(apiary_rt_exec_runs(tgt.exec) - runs0, 3);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* audit (team compliance): count TCP packets to port 4242 at tc.ingress,
+/* audit (team compliance): count TCP packets to port 4242 at tc.egress,
  * into a private per-CPU counter. Never drops. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>

@@ -19,9 +19,11 @@
  * AFL replays with `apiary-fuzz-afl OBJ... < crashes/id:...`.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "apiary/fuzz.h"
@@ -116,7 +118,12 @@ int main(int argc, char **argv)
 	/* the handshake reports this size: AFL's map is exactly the counters */
 	__afl_map_size = (unsigned int)(map_size < 64 ? 64 : map_size);
 	execs = apiary_fuzz_exec_counter();
+	/* die with afl-fuzz (the fork server) and with the fork server (each
+	 * persistent child, stopped between runs, would otherwise be orphaned
+	 * when a campaign is killed) */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	__afl_manual_init();
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 
 	while (__afl_persistent_loop(LOOP_COUNT)) {
 		const uint8_t *buf = __afl_fuzz_ptr;

@@ -41,8 +41,9 @@ kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 pid=
 sleep 1
-# the engines die with the campaign (PR_SET_PDEATHSIG)
-if pgrep -f "$work/c/afl" > /dev/null; then
+# the engines and their targets die with the campaign (PR_SET_PDEATHSIG;
+# zombies waiting for a reaper do not count)
+if ps -eo stat=,args= | grep -v '^Z' | grep -F "$work/c/" | grep -v grep > /dev/null; then
     echo "FAIL: engines outlived the killed campaign"; exit 1
 fi
 before=$(ls "$work/c/afl/main/queue" | grep -c '^id:' || true)

@@ -33,7 +33,7 @@ if [ "$rc" -ne "$want" ]; then
     echo "FAIL: exit $rc after SIGINT (expected $want: $found violations stored)"; exit 1
 fi
 grep -q "stopped by SIGINT" "$work/out.log" || { echo "FAIL: no 'stopped by SIGINT'"; exit 1; }
-if pgrep -f "$work/c/afl" > /dev/null; then
+if ps -eo stat=,args= | grep -v '^Z' | grep -F "$work/c/" | grep -v grep > /dev/null; then
     echo "FAIL: engines still running"; exit 1
 fi
 open=$(sqlite3 "$work/db" "select count(*) from campaigns where finished_at is null")

@@ -173,6 +173,7 @@ int main(int argc, char **argv)
 	struct cli cli = {0};
 	struct apiary_diags diags;
 	struct apiary_bundle_ctx bctx = {0};
+	struct apiary_bundle_opts bopts = {.sz = sizeof(bopts), .cpu = -1};
 	struct apiary_check_opts copts = {.sz = sizeof(copts)};
 	struct apiary_check_stats stats;
 	struct apiary_input replay_in;
@@ -189,8 +190,10 @@ int main(int argc, char **argv)
 	if (cli.replay && replay_input(&cli, &replay_in, &diags))
 		goto out;
 
-	err = apiary_bundle_open_update(cli.spec_path, cli.update, cli.out_dir, &bctx, &diags,
-					stderr);
+	bopts.out_dir = cli.out_dir;
+	bopts.update_path = cli.update;
+	bopts.progress = stderr;
+	err = apiary_bundle_open(cli.spec_path, &bopts, &bctx, &diags);
 	if (err)
 		goto out;
 	err = apiary_check_output_begin(&cli.out, bctx.spec, bctx.build, cli.db, &diags);

@@ -20,18 +20,21 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
-int apiary_bundle_open(const char *spec_path, const char *out_dir, struct apiary_bundle_ctx *b,
-		       struct apiary_diags *diags, FILE *progress)
+/*
+ * Parse and check the spec (and an update spec), compile it, and load it
+ * through the one loader. opts may be NULL (defaults: a temporary build
+ * directory, no coverage, CPU 0, no progress lines).
+ */
+int apiary_bundle_open(const char *spec_path, const struct apiary_bundle_opts *opts,
+		       struct apiary_bundle_ctx *b, struct apiary_diags *diags)
 {
-	return apiary_bundle_open_update(spec_path, NULL, out_dir, b, diags, progress);
-}
-
-int apiary_bundle_open_update(const char *spec_path, const char *update_path, const char *out_dir,
-			      struct apiary_bundle_ctx *b, struct apiary_diags *diags,
-			      FILE *progress)
-{
-	struct apiary_build_opts bopts = {.sz = sizeof(bopts)};
-	struct apiary_rt_opts ropts = {.sz = sizeof(ropts), .cpu = -1};
+	static const struct apiary_bundle_opts defaults = {.sz = sizeof(defaults), .cpu = -1};
+	const struct apiary_bundle_opts *o = opts ? opts : &defaults;
+	const char *out_dir = o->out_dir, *update_path = o->update_path;
+	bool coverage = o->coverage;
+	FILE *progress = o->progress;
+	struct apiary_build_opts bopts = {.sz = sizeof(bopts), .coverage = coverage};
+	struct apiary_rt_opts ropts = {.sz = sizeof(ropts), .cpu = o->cpu, .max_flows = o->max_flows};
 	int err;
 
 	memset(b, 0, sizeof(*b));
@@ -57,8 +60,8 @@ int apiary_bundle_open_update(const char *spec_path, const char *update_path, co
 	}
 	bopts.out_dir = out_dir;
 	if (progress)
-		fprintf(progress, "compiling %s (%zu enforcers) into %s\n", spec_path,
-			b->spec->nenforcers, out_dir);
+		fprintf(progress, "compiling %s (%zu enforcers%s) into %s\n", spec_path,
+			b->spec->nenforcers, coverage ? ", in-kernel coverage" : "", out_dir);
 	err = apiary_compile(b->spec, &bopts, &b->build, diags);
 	if (err)
 		return err;

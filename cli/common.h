@@ -22,16 +22,20 @@ struct apiary_bundle_ctx {
 	struct apiary_spec *update_spec; /* --update NEW.spec: its nodes moved into spec */
 };
 
-/* Parse and check the spec, compile it (into out_dir, or a fresh temporary
- * directory), and load it with the one loader (every program goes through
- * the verifier). Progress lines go to `progress` (may be NULL). */
-int apiary_bundle_open(const char *spec_path, const char *out_dir, struct apiary_bundle_ctx *b,
-		       struct apiary_diags *diags, FILE *progress);
-/* The same with the enforcers of update_path as updates of the bundle
- * (apiary_spec_add_update); update_path NULL: apiary_bundle_open. */
-int apiary_bundle_open_update(const char *spec_path, const char *update_path, const char *out_dir,
-			      struct apiary_bundle_ctx *b, struct apiary_diags *diags,
-			      FILE *progress);
+struct apiary_bundle_opts {
+	size_t sz;               /* sizeof(struct apiary_bundle_opts) */
+	const char *out_dir;     /* NULL: a fresh temporary directory, removed at close */
+	const char *update_path; /* NEW.spec whose enforcers update the bundle's, or NULL */
+	bool coverage;           /* in-kernel coverage counters (apiary-fuzz) */
+	int cpu;                 /* test runs pinned here; -1: CPU 0 */
+	uint32_t max_flows;      /* flow table size for this load; 0: as compiled */
+	FILE *progress;          /* progress lines, or NULL */
+};
+
+/* Parse and check the spec, compile it and load it with the one loader
+ * (every program goes through the verifier). opts may be NULL. */
+int apiary_bundle_open(const char *spec_path, const struct apiary_bundle_opts *opts,
+		       struct apiary_bundle_ctx *b, struct apiary_diags *diags);
 void apiary_bundle_close(struct apiary_bundle_ctx *b);
 
 /* Human form of a violation: invariant, teams, orderings, packet by layer,

@@ -24,6 +24,7 @@
 
 #include "apiary/abi.h"
 #include "apiary/compiler.h"
+#include "apiary/coverage.h"
 #include "codegen.h"
 #include "irpass.h"
 
@@ -287,6 +288,9 @@ static int run_clang(struct ctx *c, const struct apiary_loc *loc, const char *wh
 		argv[n++] = outinc;
 		if (emit_llvm)
 			argv[n++] = "-emit-llvm";
+		/* Counters only where the IR pass runs: it makes them loadable. */
+		if (emit_llvm && c->opts->coverage)
+			argv[n++] = APIARY_COV_CFLAGS;
 		argv[n++] = "-c";
 		argv[n++] = (char *)src;
 		argv[n++] = "-o";
@@ -424,6 +428,26 @@ out:
 	free(cfile);
 	free(bc);
 	free(obj);
+	return err;
+}
+
+/* The sidecar (dispatchers + classifier): straight to an object, or with
+ * coverage through the same IR route as the enforcers (clang -emit-llvm,
+ * the coverage pass, llc), so the classifier's branches count too. */
+static int build_sidecar(struct ctx *c, const char *side_c)
+{
+	struct apiary_irpass_opts io = { .who = "sidecar", .coverage_only = true };
+	char *bc = NULL;
+	int err;
+
+	if (!c->opts->coverage)
+		return run_clang(c, NULL, "sidecar", side_c, c->b->sidecar_object, false);
+	if (asprintf(&bc, "%s/sidecar.bc", c->b->out_dir) < 0)
+		return -ENOMEM;
+	err = run_clang(c, NULL, "sidecar", side_c, bc, true);
+	err = err ?: apiary_irpass_file(bc, bc, &io, NULL, c->d);
+	err = err ?: run_llc(c, NULL, "sidecar", bc, c->b->sidecar_object);
+	free(bc);
 	return err;
 }
 
@@ -766,7 +790,7 @@ int apiary_compile(const struct apiary_spec *spec, const struct apiary_build_opt
 		err = -ENOMEM;
 		goto out;
 	}
-	err = run_clang(&c, NULL, "sidecar", side_c, b->sidecar_object, false);
+	err = build_sidecar(&c, side_c);
 	err = err ?: sha256_file(b->sidecar_object, b->sidecar_hash);
 	if (err)
 		goto out;

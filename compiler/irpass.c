@@ -12,6 +12,7 @@
 #include <llvm-c/Core.h>
 #include <llvm-c/IRReader.h>
 
+#include "apiary/coverage.h"
 #include "irpass.h"
 
 /* libbpf's section names for the program types Apiary chains: XDP ("xdp",
@@ -80,6 +81,19 @@ static LLVMValueRef find_entry_by_section(LLVMModuleRef m, const struct apiary_i
 	return NULL;
 }
 
+/* In-kernel coverage (coverage.h): sancov's counters become one array in a
+ * data section user space can mmap. A module compiled without the flags
+ * is left alone. */
+static int cov_pass(LLVMModuleRef m, const struct apiary_irpass_opts *o, struct apiary_diags *d)
+{
+	struct apiary_cov_info info;
+	int err = apiary_cov_transform(m, &info, d);
+
+	if (err)
+		apiary_error(d, NULL, "%s: the coverage pass failed", o->who);
+	return err;
+}
+
 int apiary_irpass_module(LLVMModuleRef m, const struct apiary_irpass_opts *o, char **entry_out,
 			 struct apiary_diags *d)
 {
@@ -87,12 +101,10 @@ int apiary_irpass_module(LLVMModuleRef m, const struct apiary_irpass_opts *o, ch
 	size_t len;
 	const char *name;
 
-	if (o->coverage)
-		return apiary_error(d, NULL,
-				    "%s: coverage instrumentation is not implemented yet in the IR "
-				    "pass (build without coverage)",
-				    o->who),
-		       -EOPNOTSUPP;
+	if (entry_out)
+		*entry_out = NULL;
+	if (o->coverage_only)
+		return cov_pass(m, o, d);
 
 	if (o->entry) {
 		entry = LLVMGetNamedFunction(m, o->entry);
@@ -125,6 +137,15 @@ int apiary_irpass_module(LLVMModuleRef m, const struct apiary_irpass_opts *o, ch
 			LLVMReplaceAllUsesWith(ph, repl);
 			LLVMDeleteFunction(ph);
 		}
+	}
+
+	/* Counters last: the wrapper and the moved entry are both instrumented
+	 * and end up in the one array of this object. */
+	if (o->coverage) {
+		int err = cov_pass(m, o, d);
+
+		if (err)
+			return err;
 	}
 
 	name = LLVMGetValueName2(entry, &len);
@@ -217,7 +238,8 @@ int apiary_irpass_file(const char *in_path, const char *out_path,
 		goto out;
 	}
 	err = apiary_irpass_module(m, o, &entry, d);
-	err = err ?: apiary_irpass_static_debug(&m, entry, o->who, d);
+	if (!err && entry)
+		err = apiary_irpass_static_debug(&m, entry, o->who, d);
 	if (err)
 		goto out;
 	if (LLVMWriteBitcodeToFile(m, out_path)) {

@@ -7,8 +7,8 @@
  * section) becomes a static subprogram in .text (IR linkage and, for BTF,
  * its debug info), so the generated wrapper program calls it instead of the
  * loader seeing it as a second program.
- * Coverage instrumentation (opts->coverage) is the next transformation to
- * live here; it is not implemented yet.
+ * With opts->coverage it also runs the in-kernel coverage pass
+ * (apiary_cov_transform, compiler/coverage.c) on the module, after the move.
  */
 #ifndef APIARY_COMPILER_IRPASS_H
 #define APIARY_COMPILER_IRPASS_H
@@ -26,7 +26,8 @@ struct apiary_irpass_opts {
 	const char *placeholder; /* declaration the wrapper calls when entry is NULL */
 	const char *skip_prefix; /* functions never taken as the entry ("apiary_w_") */
 	const char *who;         /* for messages: "enforcer fw" */
-	bool coverage;           /* not implemented: -EOPNOTSUPP */
+	bool coverage;           /* SanitizerCoverage counters -> mmapable map (coverage.h) */
+	bool coverage_only;      /* no entry to move (the sidecar): only the coverage pass */
 };
 
 /* Does an ELF section name hold programs of this hook's type? */
@@ -34,7 +35,8 @@ bool apiary_irpass_section_fits(const char *section, enum apiary_hook hook);
 
 /* Transform module m in place. On success *entry_out (if given) receives a
  * malloc'd copy of the entry function's name. Errors: -ENOENT (no entry,
- * or several candidates), -EOPNOTSUPP (coverage), with a message in d. */
+ * or several candidates), -EINVAL (coverage pass), with a message in d.
+ * With coverage_only, *entry_out is left NULL. */
 int apiary_irpass_module(LLVMModuleRef m, const struct apiary_irpass_opts *opts,
 			 char **entry_out, struct apiary_diags *d);
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * AFL++ persistent-mode driver: afl-fuzz [...] -- apiary-fuzz-afl OBJ...
+ * AFL++ persistent-mode driver:
+ *   afl-fuzz [...] -- apiary-fuzz-afl OBJ...          plain BPF objects
+ *   afl-fuzz [...] -- apiary-fuzz-afl --bundle SPEC BUILD_DIR [--cpu N] [--no-counters]
+ *                                                     a bundle apiary-fuzz compiled
  *
  * Built with the plain C compiler, NOT afl-cc: AFL would size its map to
  * this program's own edges and cut the BPF counters off. Instead the
@@ -9,15 +12,18 @@
  * the outcome signature) are the only coverage AFL sees, and the map size
  * reported in the forkserver handshake is exactly what the harness writes.
  *
- * A violation (the plain executor's marker verdict, later an invariant
- * violation from the checker) is reported to AFL as a crash (abort()).
+ * A violation (the plain executor's marker verdict) is reported to AFL as
+ * a crash (abort()). In bundle mode invariants are checked by apiary-fuzz
+ * on the queue, not here: a crash of this target is a harness bug.
  * Outside afl-fuzz it reads one test case from stdin, so a crash found by
  * AFL replays with `apiary-fuzz-afl OBJ... < crashes/id:...`.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "apiary/fuzz.h"
@@ -47,30 +53,58 @@ static int fail(struct apiary_diags *d, int err)
 	return 2;
 }
 
+/* Bundle mode: SPEC BUILD_DIR [--cpu N] [--no-counters]. */
+static int open_bundle(int argc, char **argv, struct apiary_fuzz_target *t, struct apiary_diags *d)
+{
+	struct apiary_fuzz_target_opts o = { .sz = sizeof(o), .cpu = -1 };
+
+	if (argc < 4)
+		return -EINVAL;
+	for (int i = 4; i < argc; i++) {
+		if (!strcmp(argv[i], "--cpu") && i + 1 < argc)
+			o.cpu = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--no-counters"))
+			o.no_counters = true;
+		else
+			return -EINVAL;
+	}
+	return apiary_fuzz_target_open(argv[2], argv[3], &o, t, d);
+}
+
 int main(int argc, char **argv)
 {
 	struct apiary_plain *plain = NULL;
+	struct apiary_fuzz_target target = { 0 };
 	struct apiary_harness *h = NULL;
 	struct apiary_executor ex;
 	struct apiary_exec_result res;
 	struct apiary_diags d;
+	bool bundle = argc > 1 && !strcmp(argv[1], "--bundle");
+	volatile uint64_t *execs = NULL;
 	static uint8_t stdin_buf[STDIN_MAX], own_map[1 << 20];
 	bool under_afl = getenv("__AFL_SHM_ID") != NULL;
 	size_t map_size;
 	int err, first = 1;
 
 	if (argc < 2 || strcmp(argv[1], "-h") == 0) {
-		fprintf(stderr, "usage: %s OBJECT.bpf.o... (test case on stdin or AFL shm)\n",
-			argv[0]);
+		fprintf(stderr, "usage: %s OBJECT.bpf.o... (test case on stdin or AFL shm)\n"
+				"       %s --bundle SPEC BUILD_DIR [--cpu N] [--no-counters]\n",
+			argv[0], argv[0]);
 		return 2;
 	}
 	apiary_diags_init(&d);
-	err = apiary_plain_open((const char *const *)argv + 1, (size_t)argc - 1, NULL, &plain, &d);
-	if (!err) {
-		apiary_plain_executor(plain, &ex);
-		err = apiary_harness_new(&ex, NULL, &h);
+	if (bundle) {
+		err = open_bundle(argc, argv, &target, &d);
+		h = target.harness;
+	} else {
+		err = apiary_plain_open((const char *const *)argv + 1, (size_t)argc - 1, NULL,
+					&plain, &d);
+		if (!err) {
+			apiary_plain_executor(plain, &ex);
+			err = apiary_harness_new(&ex, NULL, &h);
+		}
+		err = err ?: apiary_plain_attach(plain, h);
 	}
-	err = err ?: apiary_plain_attach(plain, h);
 	if (err)
 		return fail(&d, err);
 	map_size = apiary_harness_map_size(h);
@@ -83,7 +117,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "apiary-fuzz-afl: set AFL_MAP_SIZE=%zu\n", map_size);
 	/* the handshake reports this size: AFL's map is exactly the counters */
 	__afl_map_size = (unsigned int)(map_size < 64 ? 64 : map_size);
+	execs = apiary_fuzz_exec_counter();
+	/* die with afl-fuzz (the fork server) and with the fork server (each
+	 * persistent child, stopped between runs, would otherwise be orphaned
+	 * when a campaign is killed) */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	__afl_manual_init();
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 
 	while (__afl_persistent_loop(LOOP_COUNT)) {
 		const uint8_t *buf = __afl_fuzz_ptr;
@@ -103,6 +143,8 @@ int main(int argc, char **argv)
 			buf = stdin_buf;
 		}
 		first = 0;
+		if (execs)
+			(*execs)++;
 		err = apiary_harness_exec(h, buf, len, map, sizeof(own_map) > map_size && !under_afl
 								    ? sizeof(own_map) : map_size, &res);
 		if (err) {
@@ -118,8 +160,12 @@ int main(int argc, char **argv)
 			printf("ok: %u event(s), %s\n", res.nevents,
 			       res.decoded ? "decoded" : "not an apiary input");
 	}
-	apiary_harness_free(h);
-	apiary_plain_free(plain);
+	if (bundle) {
+		apiary_fuzz_target_close(&target);
+	} else {
+		apiary_harness_free(h);
+		apiary_plain_free(plain);
+	}
 	apiary_diags_free(&d);
 	return 0;
 }

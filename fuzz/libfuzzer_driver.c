@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target: APIARY_FUZZ_OBJECTS=a.o:b.o apiary-fuzz-libfuzzer [libFuzzer flags] [CORPUS]
+ * libFuzzer target:
+ *   APIARY_FUZZ_OBJECTS=a.o:b.o apiary-fuzz-libfuzzer [libFuzzer flags] [CORPUS]
+ *   APIARY_FUZZ_SPEC=bundle.spec APIARY_FUZZ_BUILD=DIR [APIARY_FUZZ_CPU=N]
+ *   [APIARY_FUZZ_NO_COUNTERS=1] apiary-fuzz-libfuzzer [...]   a compiled bundle
  *
  * Linked with clang -fsanitize=fuzzer, but this file and the libraries are
  * not compiled with it: the only coverage libFuzzer sees are the BPF
@@ -25,13 +28,36 @@ __attribute__((section("__libfuzzer_extra_counters"), used))
 static uint8_t extra_counters[MAX_COUNTERS];
 
 static struct apiary_plain *plain;
+static struct apiary_fuzz_target target;
 static struct apiary_harness *harness;
 static size_t map_size;
+static volatile uint64_t *execs;
 
-/* Load the objects named in APIARY_FUZZ_OBJECTS (colon-separated). */
+/* A bundle apiary-fuzz compiled: APIARY_FUZZ_SPEC, APIARY_FUZZ_BUILD. */
+static int open_bundle(const char *spec, struct apiary_diags *d)
+{
+	struct apiary_fuzz_target_opts o = { .sz = sizeof(o), .cpu = -1 };
+	const char *build = getenv("APIARY_FUZZ_BUILD"), *cpu = getenv("APIARY_FUZZ_CPU");
+	const char *nc = getenv("APIARY_FUZZ_NO_COUNTERS");
+	int err;
+
+	if (!build) {
+		fprintf(stderr, "apiary-fuzz-libfuzzer: set APIARY_FUZZ_BUILD to the build directory\n");
+		exit(2);
+	}
+	if (cpu)
+		o.cpu = atoi(cpu);
+	o.no_counters = nc && *nc && strcmp(nc, "0");
+	err = apiary_fuzz_target_open(spec, build, &o, &target, d);
+	harness = target.harness;
+	return err;
+}
+
+/* Load the objects named in APIARY_FUZZ_OBJECTS (colon-separated), or the
+ * bundle in APIARY_FUZZ_SPEC. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *env = getenv("APIARY_FUZZ_OBJECTS");
+	const char *env = getenv("APIARY_FUZZ_OBJECTS"), *spec = getenv("APIARY_FUZZ_SPEC");
 	char *list, *save = NULL;
 	const char *objs[64];
 	size_t n = 0;
@@ -39,8 +65,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct apiary_diags d;
 	int err;
 
+	if (spec && *spec) {
+		apiary_diags_init(&d);
+		err = open_bundle(spec, &d);
+		if (err) {
+			apiary_diags_print(&d, stderr);
+			fprintf(stderr, "apiary-fuzz-libfuzzer: setup failed: %s\n", strerror(-err));
+			exit(2);
+		}
+		apiary_diags_free(&d);
+		goto sized;
+	}
 	if (!env || !*env) {
-		fprintf(stderr, "apiary-fuzz-libfuzzer: set APIARY_FUZZ_OBJECTS=a.bpf.o[:b.bpf.o...]\n");
+		fprintf(stderr, "apiary-fuzz-libfuzzer: set APIARY_FUZZ_OBJECTS=a.bpf.o[:b.bpf.o...] "
+				"or APIARY_FUZZ_SPEC and APIARY_FUZZ_BUILD\n");
 		exit(2);
 	}
 	list = strdup(env);
@@ -60,6 +98,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	apiary_diags_free(&d);
 	free(list);
+sized:
+	execs = apiary_fuzz_exec_counter();
 	map_size = apiary_harness_map_size(harness);
 	if (map_size > MAX_COUNTERS) {
 		fprintf(stderr, "apiary-fuzz-libfuzzer: %zu coverage bytes; rebuild with a larger MAX_COUNTERS\n",
@@ -74,7 +114,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct apiary_exec_result res;
-	int err = apiary_harness_exec(harness, data, size, extra_counters, map_size, &res);
+	int err;
+
+	if (execs)
+		(*execs)++;
+	err = apiary_harness_exec(harness, data, size, extra_counters, map_size, &res);
 
 	if (err) {
 		fprintf(stderr, "apiary-fuzz-libfuzzer: execution failed: %s\n", strerror(-err));

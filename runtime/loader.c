@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "apiary/coverage.h"
 #include "apiary/runtime.h"
 #include "rt_internal.h"
 
@@ -425,6 +426,14 @@ static int load_sidecar(struct apiary_rt *rt, struct apiary_diags *diags)
 			     strerror(-err));
 		return err;
 	}
+	if (rt->max_flows) {
+		/* the other objects reuse the sidecar's map (and so its size) */
+		struct bpf_map *fm = bpf_object__find_map_by_name(rt->sidecar, APIARY_MAP_FLOWS);
+
+		if (fm && (err = bpf_map__set_max_entries(fm, rt->max_flows)))
+			return apiary_error(diags, NULL, "resizing %s: %s", APIARY_MAP_FLOWS,
+					    strerror(-err));
+	}
 	rt->log_buf[0] = '\0';
 	bpf_object__for_each_program(prog, rt->sidecar)
 		bpf_program__set_log_buf(prog, rt->log_buf, rt->log_size);
@@ -630,8 +639,11 @@ static int collect_maps(struct apiary_rt *rt)
 
 			if (bpf_map__is_internal(m)) {
 				shown = strchr(mn, '.');
+				/* coverage counters change on every run: not state
+				 * (found by section: the map's own name is cut to 15
+				 * characters) */
 				if (!shown || strstr(shown, "rodata") || strstr(shown, "kconfig") ||
-				    strstr(shown, "cov"))
+				    bpf_object__find_map_by_name(p->obj, APIARY_COV_SECTION) == m)
 					continue;
 			} else if (sidecar_map(rt, mn)) {
 				continue;
@@ -683,6 +695,8 @@ int apiary_rt_load(const struct apiary_build *b, const struct apiary_rt_opts *op
 		rt->cpu = opts->cpu;
 	if (opts && opts->sz >= offsetof(struct apiary_rt_opts, no_config) + sizeof(bool))
 		no_config = opts->no_config;
+	if (opts && opts->sz >= offsetof(struct apiary_rt_opts, max_flows) + sizeof(uint32_t))
+		rt->max_flows = opts->max_flows;
 	rt->ctx_fd = rt->progs_xdp_fd = rt->progs_tc_fd = -1;
 	rt->chain_fd = rt->routes_fd = rt->flows_fd = rt->pins_fd = -1;
 	for (i = 0; i < APIARY_NHOOKS; i++)
@@ -937,4 +951,21 @@ bool apiary_rt_prog_uses_map(const struct apiary_rt *rt, int enforcer, int vslot
 		if (p->map_ids[k] == rt->maps[i].id)
 			return true;
 	return false;
+}
+
+struct bpf_object *apiary_rt_object(const struct apiary_rt *rt, int enforcer, int vslot)
+{
+	const struct rt_prog *p = rt ? find_prog(rt, enforcer, vslot) : NULL;
+
+	return p && p->fd >= 0 ? p->obj : NULL;
+}
+
+struct bpf_object *apiary_rt_sidecar_object(const struct apiary_rt *rt)
+{
+	return rt ? rt->sidecar : NULL;
+}
+
+int apiary_rt_map_fd(const struct apiary_rt *rt, size_t i)
+{
+	return rt && i < rt->nmaps ? rt->maps[i].fd : -1;
 }

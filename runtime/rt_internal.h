@@ -93,6 +93,7 @@ struct apiary_rt {
 	const struct apiary_spec *spec;
 	struct bpf_object *sidecar;
 	int cpu, ncpus;
+	uint32_t max_flows; /* 0: as compiled */
 	int ctx_fd, progs_xdp_fd, progs_tc_fd, chain_fd, routes_fd, flows_fd, pins_fd;
 	int disp_fd[APIARY_NHOOKS];
 	struct rt_prog *progs;

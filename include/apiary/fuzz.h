@@ -18,9 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "apiary/compiler.h"
 #include "apiary/diag.h"
 #include "apiary/input.h"
 #include "apiary/runtime.h"
+#include "apiary/spec.h"
 
 /* ---- in-kernel coverage of a loaded object ---------------------------- */
 
@@ -148,6 +150,102 @@ int apiary_plain_attach(struct apiary_plain *p, struct apiary_harness *h);
 size_t apiary_plain_nprogs(const struct apiary_plain *p);
 int apiary_plain_prog_fd(const struct apiary_plain *p, size_t i);
 const struct apiary_cov_map *apiary_plain_cov(const struct apiary_plain *p, size_t object);
+
+/* ---- the runtime executor: a loaded bundle ---------------------------- */
+
+/*
+ * Runs an input through a loaded bundle as apiary-check does: every event
+ * through its hook's dispatcher and on along the forwarding path (xdp ->
+ * tc.ingress -> tc.egress) while the verdict continues; the input's
+ * ordering byte picks one allowed ordering (mixed radix over the hooks,
+ * at most 256 orderings per hook); before event update_at every enforcer
+ * with an `update` routes new flows to it (pinned). Reset puts state and
+ * routes back as at open, allocation-free unless a map that cannot be
+ * mmap'ed differs (then apiary_rt_restore()). Counters: the sidecar's and
+ * every program's coverage section; programs without one (prebuilt) turn
+ * the outcome signature on.
+ */
+struct apiary_rt_exec_opts {
+	size_t sz;        /* sizeof(struct apiary_rt_exec_opts) */
+	bool no_counters; /* register no counters: the engines see only the outcome
+			   * signature (benchmarks: coverage copying switched off) */
+	bool trace;       /* read the trace back on every run even if unused */
+	bool no_reset;    /* state carries over between inputs (benchmarks only:
+			   * measures the harness without the reset's syscalls) */
+};
+
+struct apiary_rt_exec;
+/* The state of rt at this call is what every reset returns to. */
+int apiary_rt_exec_open(const struct apiary_spec *spec, struct apiary_rt *rt,
+			const struct apiary_rt_exec_opts *opts, struct apiary_rt_exec **out,
+			struct apiary_diags *diags);
+void apiary_rt_exec_free(struct apiary_rt_exec *x);
+void apiary_rt_exec_executor(struct apiary_rt_exec *x, struct apiary_executor *ex);
+int apiary_rt_exec_attach(struct apiary_rt_exec *x, struct apiary_harness *h);
+/* Counters of (enforcer, vslot); enforcer -1: the sidecar. 0: none (the
+ * outcome signature is its only feedback). */
+uint32_t apiary_rt_exec_counters(const struct apiary_rt_exec *x, int enforcer, int vslot);
+size_t apiary_rt_exec_norderings(const struct apiary_rt_exec *x);
+/* Someone else ran the bundle (the checker): chains and routes are unknown,
+ * state is back as at open; the next execution rewrites what it needs. */
+void apiary_rt_exec_forget(struct apiary_rt_exec *x);
+/* Put state and routes back as at open now (what every execution does
+ * first), e.g. before handing the bundle to the checker. */
+int apiary_rt_exec_reset(struct apiary_rt_exec *x);
+/* Resets that needed apiary_rt_restore(). */
+uint64_t apiary_rt_exec_slow_resets(const struct apiary_rt_exec *x);
+/* Test runs the kernel refused (-EINVAL at a tc hook: an IPv4/IPv6 frame
+ * shorter than its IP header); the event's path ends there. */
+uint64_t apiary_rt_exec_refused(const struct apiary_rt_exec *x);
+/* Test runs so far (one per hook an event reached). */
+uint64_t apiary_rt_exec_runs(const struct apiary_rt_exec *x);
+
+/* ---- a fuzzing target: spec + compiled bundle + harness --------------- */
+
+/*
+ * What an engine's target process holds. Opening reads the build that
+ * apiary-fuzz compiled (BUILD_DIR/apiary.json: the same objects, so the
+ * same bundle hash) instead of compiling again, loads it pinned to `cpu`,
+ * and wires the runtime executor into a harness.
+ */
+struct apiary_fuzz_target {
+	struct apiary_spec *spec;
+	struct apiary_build *build;
+	struct apiary_rt *rt;
+	struct apiary_rt_exec *exec;
+	struct apiary_harness *harness;
+	bool owns_bundle; /* spec and build were loaded by open (freed by close) */
+};
+
+struct apiary_fuzz_target_opts {
+	size_t sz;        /* sizeof(struct apiary_fuzz_target_opts) */
+	int cpu;          /* -1: CPU 0 */
+	bool no_counters; /* as apiary_rt_exec_opts */
+	uint32_t max_flows; /* apiary_flows size; 0: APIARY_FUZZ_MAX_FLOWS */
+};
+
+/* Flow table size the fuzzing targets load with (apiary_rt_opts.max_flows). */
+#define APIARY_FUZZ_MAX_FLOWS 1024
+
+int apiary_fuzz_target_open(const char *spec_path, const char *build_dir,
+			    const struct apiary_fuzz_target_opts *opts,
+			    struct apiary_fuzz_target *t, struct apiary_diags *diags);
+/* The same from a spec and build the caller has (borrowed). */
+int apiary_fuzz_target_attach(struct apiary_spec *spec, struct apiary_build *build,
+			      const struct apiary_fuzz_target_opts *opts,
+			      struct apiary_fuzz_target *t, struct apiary_diags *diags);
+/* Frees what open/attach created. */
+void apiary_fuzz_target_close(struct apiary_fuzz_target *t);
+
+/* A shared execution counter for the campaign's progress line: the file
+ * named by $APIARY_FUZZ_STATS, mmap'ed (the engines' forked children share
+ * it). NULL if the variable is unset or the file cannot be mapped. */
+volatile uint64_t *apiary_fuzz_exec_counter(void);
+
+/* A build described by out_dir/apiary.json (written by apiary_compile)
+ * for this spec; apiary_build_free() releases it. */
+int apiary_build_from_metadata(const struct apiary_spec *spec, const char *out_dir,
+			       struct apiary_build **out, struct apiary_diags *diags);
 
 /* ---- pcap import ----------------------------------------------------- */
 

@@ -29,6 +29,10 @@ struct apiary_rt_opts {
 	size_t sz;  /* sizeof(struct apiary_rt_opts) */
 	int cpu;    /* pin the calling thread to this CPU for test runs (per-CPU ctx); -1: CPU 0 */
 	bool no_config; /* skip the spec's config/global entries */
+	/* apiary_flows entries (0: as compiled, 65536). apiary-fuzz loads with
+	 * a small table: an input creates at most a few flows, and resetting
+	 * a hash map costs a walk over all its buckets. */
+	uint32_t max_flows;
 };
 
 int apiary_rt_load(const struct apiary_build *b, const struct apiary_rt_opts *opts,
@@ -146,5 +150,17 @@ int apiary_rt_map_lookup(const struct apiary_rt *rt, size_t i, const void *key, 
  * Dispatcher of a hook: apiary_rt_dispatcher_fd(). */
 int apiary_rt_prog_fd(const struct apiary_rt *rt, int enforcer, int vslot);
 int apiary_rt_dispatcher_fd(const struct apiary_rt *rt, enum apiary_hook hook);
+
+/* ---- for the fuzzer ---------------------------------------------------- */
+
+struct bpf_object;
+/* The loaded libbpf object of (enforcer, vslot) / of the sidecar, or NULL;
+ * still owned by the runtime. apiary-fuzz maps their coverage sections
+ * (APIARY_COV_SECTION, never part of the state maps). */
+struct bpf_object *apiary_rt_object(const struct apiary_rt *rt, int enforcer, int vslot);
+struct bpf_object *apiary_rt_sidecar_object(const struct apiary_rt *rt);
+/* fd of state map i (numbering of apiary_rt_map_name()), borrowed; -1 if out
+ * of range. apiary-fuzz resets state between executions without allocating. */
+int apiary_rt_map_fd(const struct apiary_rt *rt, size_t i);
 
 #endif

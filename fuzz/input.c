@@ -86,33 +86,23 @@ long apiary_input_encode(const struct apiary_input *in, uint8_t *buf, size_t siz
 	return (long)pos;
 }
 
-char *apiary_input_to_hex(const struct apiary_input *in)
+/* Lowercase hex of n bytes; "" for n == 0. NULL on allocation failure. */
+char *apiary_hex(const uint8_t *p, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
-	size_t cap = HEADER_LEN + in->nevents * (EVENT_HEADER_LEN + APIARY_INPUT_MAX_FRAME);
-	uint8_t *bin = malloc(cap);
-	char *hex = NULL;
-	long n;
+	char *s = malloc(n * 2 + 1);
 
-	if (!bin)
+	if (!s)
 		return NULL;
-	n = apiary_input_encode(in, bin, cap);
-	if (n < 0)
-		goto out;
-	hex = malloc((size_t)n * 2 + 1);
-	if (!hex)
-		goto out;
-	for (long i = 0; i < n; i++) {
-		hex[2 * i] = digits[bin[i] >> 4];
-		hex[2 * i + 1] = digits[bin[i] & 0xf];
+	for (size_t i = 0; i < n; i++) {
+		s[2 * i] = digits[p[i] >> 4];
+		s[2 * i + 1] = digits[p[i] & 15];
 	}
-	hex[n * 2] = '\0';
-out:
-	free(bin);
-	return hex;
+	s[n * 2] = 0;
+	return s;
 }
 
-static int hex_nibble(char c)
+static int nibble(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -123,27 +113,53 @@ static int hex_nibble(char c)
 	return -1;
 }
 
-int apiary_input_from_hex(const char *hex, struct apiary_input *in)
+/* Parse hex into out; returns the byte count, -EINVAL for odd length or a
+ * non-hex character, -ENOSPC if it does not fit. */
+long apiary_unhex(const char *hex, uint8_t *out, size_t size)
 {
-	size_t len = strlen(hex), n = len / 2;
-	uint8_t *bin;
-	int err;
+	size_t len = strlen(hex);
 
 	if (len % 2)
 		return -EINVAL;
-	bin = malloc(n ? n : 1);
+	if (len / 2 > size)
+		return -ENOSPC;
+	for (size_t i = 0; i < len / 2; i++) {
+		int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return (long)(len / 2);
+}
+
+char *apiary_input_to_hex(const struct apiary_input *in)
+{
+	size_t cap = HEADER_LEN + in->nevents * (EVENT_HEADER_LEN + APIARY_INPUT_MAX_FRAME);
+	uint8_t *bin = malloc(cap);
+	char *hex = NULL;
+	long n;
+
+	if (!bin)
+		return NULL;
+	n = apiary_input_encode(in, bin, cap);
+	if (n >= 0)
+		hex = apiary_hex(bin, (size_t)n);
+	free(bin);
+	return hex;
+}
+
+int apiary_input_from_hex(const char *hex, struct apiary_input *in)
+{
+	size_t size = strlen(hex) / 2;
+	uint8_t *bin = malloc(size ? size : 1);
+	long n;
+	int err;
+
 	if (!bin)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			free(bin);
-			return -EINVAL;
-		}
-		bin[i] = (uint8_t)(hi << 4 | lo);
-	}
-	err = apiary_input_decode(bin, n, in);
+	n = apiary_unhex(hex, bin, size);
+	err = n < 0 ? (int)n : apiary_input_decode(bin, (size_t)n, in);
 	free(bin);
 	return err;
 }

@@ -12,53 +12,6 @@
 #include "apiary/store.h"
 #include "internal.h"
 
-/* Lowercase hex of n bytes; "" for n == 0. NULL on allocation failure. */
-char *apiary_hex(const uint8_t *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	char *s = malloc(n * 2 + 1);
-
-	if (!s)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		s[2 * i] = digits[p[i] >> 4];
-		s[2 * i + 1] = digits[p[i] & 15];
-	}
-	s[n * 2] = 0;
-	return s;
-}
-
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Parse hex into out; returns the byte count, -EINVAL for odd length or a
- * non-hex character, -ENOSPC if it does not fit. */
-long apiary_unhex(const char *hex, uint8_t *out, size_t size)
-{
-	size_t len = strlen(hex);
-
-	if (len % 2)
-		return -EINVAL;
-	if (len / 2 > size)
-		return -ENOSPC;
-	for (size_t i = 0; i < len / 2; i++) {
-		int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return (long)(len / 2);
-}
-
 /* Add key -> string (null for a NULL string). */
 static void put_str(struct json_object *o, const char *key, const char *s)
 {

@@ -52,6 +52,12 @@ int apiary_input_decode(const uint8_t *buf, size_t len, struct apiary_input *in)
 /* Encode into buf; returns the length, or -ENOSPC if size is too small. */
 long apiary_input_encode(const struct apiary_input *in, uint8_t *buf, size_t size);
 
+/* Lowercase hex of n bytes ("" for n == 0); malloc'd, NULL on failure. */
+char *apiary_hex(const uint8_t *p, size_t n);
+/* Parse hex into out: the byte count, -EINVAL for odd length or a non-hex
+ * character, -ENOSPC if it does not fit. */
+long apiary_unhex(const char *hex, uint8_t *out, size_t size);
+
 /* Hex text form for replay commands (`--replay 41010...`). Returns a malloc'd
  * string. */
 char *apiary_input_to_hex(const struct apiary_input *in);

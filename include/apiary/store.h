@@ -166,9 +166,6 @@ struct json_object *apiary_runs_to_json(const struct apiary_violation *v);
  * -EINVAL on a malformed object (v is then freed). */
 int apiary_violation_from_json(struct json_object *j, struct apiary_violation *v);
 
-/* Lowercase hex of n bytes (malloc'd), and its inverse (returns the byte
- * count or -EINVAL). */
-char *apiary_hex(const uint8_t *p, size_t n);
-long apiary_unhex(const char *hex, uint8_t *out, size_t size);
+/* apiary_hex() and apiary_unhex() are in input.h. */
 
 #endif

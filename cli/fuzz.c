@@ -711,7 +711,6 @@ static int start_engines(struct campaign *c, const char *seeds, const char *dict
 			extra[ne++] = "AFL_SKIP_CPUFREQ=1";
 			extra[ne++] = "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1";
 			extra[ne++] = "AFL_DISABLE_TRIM=1";
-			extra[ne++] = "AFL_NO_AFFINITY=1";
 			extra[ne++] = "AFL_FAST_CAL=1";
 			extra[ne++] = "AFL_QUIET=1";
 			extra[ne++] = "AFL_IGNORE_PROBLEMS=1";
@@ -725,6 +724,11 @@ static int start_engines(struct campaign *c, const char *seeds, const char *dict
 			argv[na++] = out;
 			argv[na++] = j ? "-S" : "-M";
 			argv[na++] = e->name;
+			/* afl-fuzz on its target's CPU: the per-execution round trip
+			 * stays on one core (measured: 21k execs/s bound, 7.5k
+			 * floating, on 2 cores) */
+			argv[na++] = "-b";
+			argv[na++] = cpu;
 			if (!j)
 				argv[na++] = "-D"; /* main: deterministic stages, dictionary at every offset */
 			if (dict) {

@@ -243,6 +243,10 @@ void apiary_check_stats_print(const struct apiary_check_stats *st, const struct 
 	if (st->sampled)
 		fprintf(out, "; too many orderings to enumerate at some hook: a sample was run");
 	fprintf(out, "\n");
+	if (st->tc_refused)
+		fprintf(out, "%llu frame(s) the kernel refused to run at tc (IP header longer than "
+			     "the frame): their path ends before tc\n",
+			(unsigned long long)st->tc_refused);
 	if (st->budget_hit)
 		fprintf(out, "budget reached: checked %zu of %zu inputs\n", st->inputs,
 			st->inputs_planned);

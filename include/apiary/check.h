@@ -48,6 +48,7 @@ struct apiary_check_stats {
 	uint64_t orderings_total; /* sum over inputs of allowed orderings */
 	uint64_t orderings_run;   /* sum over inputs of orderings actually run */
 	uint64_t runs;            /* test_run executions */
+	uint64_t tc_refused;      /* frames the kernel would not run at tc (malformed IP) */
 	bool sampled;             /* orderings were sampled (too many to enumerate) */
 	uint64_t hook_allowed[APIARY_NHOOKS]; /* orderings the spec allows per hook */
 	uint64_t hook_perms[APIARY_NHOOKS];   /* all permutations per hook (n!) */

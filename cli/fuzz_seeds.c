@@ -103,14 +103,7 @@ int fz_seeds_z3(const struct apiary_spec *s, struct fz_inputs *l, struct apiary_
 		if (!g)
 			return apiary_error(d, NULL, "z3: cannot start the generator: %s",
 					    strerror(errno));
-		if (s->classifier && s->classifier->match)
-			err = apiary_z3gen_add(g, s->classifier->match, "classifier match");
-		for (size_t e = 0; e < s->nenforcers && err >= 0; e++)
-			for (size_t k = 0; k < s->enforcers[e].neffects && err >= 0; k++)
-				err = apiary_z3gen_add(g, s->enforcers[e].effects[k].when,
-						       s->enforcers[e].name.s);
-		for (size_t k = 0; k < s->ncovers && err >= 0; k++)
-			err = apiary_z3gen_add(g, s->covers[k].sees, s->covers[k].enforcer.s);
+		err = apiary_z3gen_add_spec(g, s);
 		if (err >= 0)
 			err = apiary_z3gen_run(g, on_packet, &z);
 		if (err == -EIO)

@@ -1499,14 +1499,7 @@ static int generate_inputs(struct checker *c, struct input_list *l)
 	gen = apiary_z3gen_new(NULL);
 	if (!gen)
 		return -errno;
-	if (s->classifier && s->classifier->match)
-		err = apiary_z3gen_add(gen, s->classifier->match, "classifier match");
-	for (size_t e = 0; e < s->nenforcers && err >= 0; e++)
-		for (size_t k = 0; k < s->enforcers[e].neffects && err >= 0; k++)
-			err = apiary_z3gen_add(gen, s->enforcers[e].effects[k].when,
-					       s->enforcers[e].name.s);
-	for (size_t k = 0; k < s->ncovers && err >= 0; k++)
-		err = apiary_z3gen_add(gen, s->covers[k].sees, s->covers[k].enforcer.s);
+	err = apiary_z3gen_add_spec(gen, s);
 	if (err >= 0)
 		err = apiary_z3gen_run(gen, on_generated, &g);
 	if (err == -EIO)

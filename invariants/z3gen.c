@@ -1066,3 +1066,18 @@ long apiary_z3gen_example(const struct apiary_pred *p, uint64_t shapes, uint8_t 
 		return r;
 	return e.len;
 }
+
+int apiary_z3gen_add_spec(struct apiary_z3gen *g, const struct apiary_spec *s)
+{
+	int err = 0;
+
+	if (s->classifier && s->classifier->match)
+		err = apiary_z3gen_add(g, s->classifier->match, "classifier match");
+	for (size_t e = 0; e < s->nenforcers && err >= 0; e++)
+		for (size_t k = 0; k < s->enforcers[e].neffects && err >= 0; k++)
+			err = apiary_z3gen_add(g, s->enforcers[e].effects[k].when,
+					       s->enforcers[e].name.s);
+	for (size_t k = 0; k < s->ncovers && err >= 0; k++)
+		err = apiary_z3gen_add(g, s->covers[k].sees, s->covers[k].enforcer.s);
+	return err < 0 ? err : 0;
+}

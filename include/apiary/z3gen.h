@@ -91,6 +91,10 @@ void apiary_z3gen_free(struct apiary_z3gen *g);
 /* Add a predicate (borrowed: it must outlive apiary_z3gen_run) with a label
  * copied for the `why` text. Returns its index (>= 0) or -EINVAL / -ENOMEM. */
 int apiary_z3gen_add(struct apiary_z3gen *g, const struct apiary_pred *p, const char *label);
+/* Add every predicate of a spec (the classifier's match, each effect's
+ * `when`, each cover's `sees`), labelled by who declared it. Returns 0 or
+ * a negative errno. */
+int apiary_z3gen_add_spec(struct apiary_z3gen *g, const struct apiary_spec *s);
 
 /* Generate packets for everything added, in the order INSIDE, BOUNDARY,
  * OVERLAP, DIFF, OUTSIDE. Returns 0, the callback's nonzero value, -EIO for a

@@ -325,12 +325,20 @@ static int find_opaque_program(struct ctx *c, const struct apiary_enforcer *en,
 	struct bpf_program *prog, *found = NULL;
 	int n = 0, err = 0;
 
+	libbpf_print_fn_t old_print;
+	char why[128];
+
+	/* libbpf would print its own complaint to stderr: the diagnostic below
+	 * says it, at the spec's location */
+	old_print = libbpf_set_print(NULL);
 	obj = bpf_object__open_file(code->resolved, &oo);
+	err = obj ? 0 : -errno;
+	libbpf_set_print(old_print);
 	if (!obj) {
-		err = -errno;
+		libbpf_strerror(err, why, sizeof(why));
 		return apiary_error(c->d, &code->path.loc,
 				    "enforcer %s: cannot open BPF object %s: %s", en->name.s,
-				    code->resolved, strerror(-err));
+				    code->resolved, why);
 	}
 	if (code->program.s) {
 		found = bpf_object__find_program_by_name(obj, code->program.s);

@@ -131,22 +131,7 @@ static int enumerate_orderings(struct apiary_rt_exec *x)
 	if (!w)
 		return -ENOMEM;
 	w->x = x;
-	for (size_t i = 0; i < s->norders; i++) {
-		int a = apiary_spec_enforcer_index(s, s->orders[i].before.s);
-		int b = apiary_spec_enforcer_index(s, s->orders[i].after.s);
-
-		if (a >= 0 && b >= 0)
-			w->before[a][b] = true;
-	}
-	for (size_t p = 0; p < ne; p++)
-		for (size_t o = 0; s->enforcers[p].code.prebuilt && o < ne; o++)
-			if (o != p && s->enforcers[o].hook == s->enforcers[p].hook)
-				w->before[o][p] = true;
-	for (size_t k = 0; k < ne; k++)
-		for (size_t i = 0; i < ne; i++)
-			for (size_t j = 0; j < ne; j++)
-				if (w->before[i][k] && w->before[k][j])
-					w->before[i][j] = true;
+	apiary_spec_must_precede(s, &w->before[0][0], APIARY_MAX_ENFORCERS);
 	for (size_t e = 0; e < ne; e++) {
 		int h = s->enforcers[e].hook;
 

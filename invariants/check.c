@@ -232,32 +232,6 @@ static bool trace_has(const struct run_result *r, int enforcer)
 
 /* ---- orderings -------------------------------------------------------- */
 
-/* Close the declared order transitively and put prebuilt enforcers last. */
-static void build_constraints(struct checker *c)
-{
-	const struct apiary_spec *s = c->spec;
-
-	for (size_t i = 0; i < s->norders; i++) {
-		int a = apiary_spec_enforcer_index(s, s->orders[i].before.s);
-		int b = apiary_spec_enforcer_index(s, s->orders[i].after.s);
-
-		if (a >= 0 && b >= 0)
-			c->before[a][b] = true;
-	}
-	for (size_t p = 0; p < c->nenf; p++) {
-		if (!s->enforcers[p].code.prebuilt)
-			continue;
-		for (size_t o = 0; o < c->nenf; o++)
-			if (o != p && s->enforcers[o].hook == s->enforcers[p].hook)
-				c->before[o][p] = true;
-	}
-	for (size_t k = 0; k < c->nenf; k++)
-		for (size_t i = 0; i < c->nenf; i++)
-			for (size_t j = 0; j < c->nenf; j++)
-				if (c->before[i][k] && c->before[k][j])
-					c->before[i][j] = true;
-}
-
 struct perm_enum {
 	struct checker *c;
 	int hook;
@@ -1546,7 +1520,7 @@ int apiary_check_run(const struct apiary_spec *spec, const struct apiary_build *
 			goto out;
 		}
 	}
-	build_constraints(c);
+	apiary_spec_must_precede(spec, &c->before[0][0], APIARY_MAX_ENFORCERS);
 	err = enumerate_orderings(c);
 	if (err)
 		goto out;

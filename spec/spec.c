@@ -712,3 +712,25 @@ int apiary_spec_add_update(struct apiary_spec *spec, struct apiary_spec *newer,
 			     newer->path ? newer->path : "the update");
 	return diags->errors > start ? -EINVAL : 0;
 }
+
+void apiary_spec_must_precede(const struct apiary_spec *s, bool *before, size_t stride)
+{
+	size_t ne = s->nenforcers;
+
+	for (size_t i = 0; i < s->norders; i++) {
+		int a = apiary_spec_enforcer_index(s, s->orders[i].before.s);
+		int b = apiary_spec_enforcer_index(s, s->orders[i].after.s);
+
+		if (a >= 0 && b >= 0)
+			before[(size_t)a * stride + (size_t)b] = true;
+	}
+	for (size_t p = 0; p < ne; p++)
+		for (size_t o = 0; s->enforcers[p].code.prebuilt && o < ne; o++)
+			if (o != p && s->enforcers[o].hook == s->enforcers[p].hook)
+				before[o * stride + p] = true;
+	for (size_t k = 0; k < ne; k++)
+		for (size_t i = 0; i < ne; i++)
+			for (size_t j = 0; j < ne; j++)
+				if (before[i * stride + k] && before[k * stride + j])
+					before[i * stride + j] = true;
+}

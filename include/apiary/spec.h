@@ -378,6 +378,13 @@ const struct apiary_enforcer *apiary_spec_enforcer(const struct apiary_spec *s, 
 const struct apiary_state *apiary_spec_state(const struct apiary_spec *s, const char *name);
 int apiary_spec_enforcer_index(const struct apiary_spec *s, const char *name); /* -1 if absent */
 
+/* The ordering rule the checker and the fuzzer share: before[a * stride + b]
+ * is set when enforcer a must run before b — declared `order` constraints
+ * closed transitively, and every prebuilt enforcer after the others at its
+ * hook (control does not come back from it). before must hold
+ * nenforcers * stride entries, stride >= nenforcers; it is not cleared. */
+void apiary_spec_must_precede(const struct apiary_spec *s, bool *before, size_t stride);
+
 /* Print a predicate back in spec syntax (for reports); returns bytes written
  * like snprintf. */
 int apiary_pred_format(const struct apiary_pred *p, char *buf, size_t size);

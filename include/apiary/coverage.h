@@ -13,6 +13,21 @@
  * Layout of the section (described by BTF, so readers look it up there):
  *   volatile __u32 apiary_cov_marker;          number of counters
  *   static __u8 apiary_cov_cntrs[ncounters];   one per instrumented edge
+ *   static __u8 apiary_cov_writes[nmaps + 1];  map write flags (below)
+ *   static char apiary_cov_wnames[];           the maps' names, each ended by '\0'
+ *
+ * Map write flags let a fuzzing executor skip resetting maps nobody wrote
+ * (a reset costs syscalls; a test run is ~2 us). The pass lists every map
+ * of the module (globals in section ".maps", by name, in index order in
+ * apiary_cov_wnames) and, before every instruction that may change one,
+ * stores 1 into its flag: calls of bpf_map_update_elem, _delete_elem,
+ * _push_elem, _pop_elem, bpf_for_each_map_elem (the callback gets value
+ * pointers), and bpf_map_lookup_elem / _lookup_percpu_elem whose result
+ * may be written through (stored to, atomically updated, memset/memcpy
+ * destination, passed to a call, or escaping). A map argument the pass
+ * cannot resolve to one map global sets the last flag, "some map". Flags
+ * over-approximate (set before the call, also when it fails): a zero flag
+ * means the object did not change that map in this run.
  */
 #ifndef APIARY_COVERAGE_H
 #define APIARY_COVERAGE_H
@@ -27,6 +42,10 @@
 #define APIARY_COV_SECTION ".data.apiary_cov"
 #define APIARY_COV_MARKER "apiary_cov_marker"
 #define APIARY_COV_COUNTERS "apiary_cov_cntrs"
+#define APIARY_COV_WRITES "apiary_cov_writes"
+#define APIARY_COV_WNAMES "apiary_cov_wnames"
+/* Section of the maps libbpf creates from map definitions. */
+#define APIARY_MAPS_SECTION ".maps"
 /* Add to the clang command line that produces the IR (with -g -O2
  * -target bpf -emit-llvm). */
 #define APIARY_COV_CFLAGS "-fsanitize-coverage=inline-8bit-counters"
@@ -36,6 +55,9 @@ struct apiary_cov_info {
 	uint32_t narrays;    /* per-function counter arrays merged */
 	uint32_t npc_tables; /* pc-tables dropped (pc-table is meaningless in BPF) */
 	const char *map_name; /* APIARY_COV_SECTION when ncounters > 0, else NULL */
+	uint32_t nmaps;       /* maps listed in apiary_cov_wnames (flags: nmaps + 1) */
+	uint32_t nwrite_sites; /* instructions that set a write flag */
+	uint32_t nunknown_sites; /* of which set the "some map" flag */
 };
 
 /* LLVMModuleRef without pulling the LLVM headers into every user. */

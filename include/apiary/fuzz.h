@@ -38,12 +38,21 @@ struct apiary_cov_map {
 	volatile uint8_t *counters; /* mem + offset of apiary_cov_cntrs */
 	uint32_t ncounters;
 	const char *name;           /* bpf_map__name() */
+	/* map write flags (coverage.h); nwrites == 0: the object has none */
+	volatile uint8_t *writes;   /* mem + offset of apiary_cov_writes */
+	uint32_t nwrites;           /* listed maps + 1 ("some map", last) */
+	const char *wnames;         /* mem + offset of apiary_cov_wnames */
+	uint32_t wnames_len;
 };
 
 /* Map the coverage section of a loaded object. -ENOENT: the object has no
  * coverage section (a prebuilt object); other negative errno on failure. */
 int apiary_cov_map_open(struct bpf_object *obj, struct apiary_cov_map *m);
 void apiary_cov_map_close(struct apiary_cov_map *m);
+/* Index of the write flag of the object's map `map_name` in m->writes, or
+ * -ENOENT when the object has no write flags or does not list that map
+ * (then nothing can be said: treat the map as possibly written). */
+int apiary_cov_map_write_index(const struct apiary_cov_map *m, const char *map_name);
 
 /* ---- executors ------------------------------------------------------- */
 

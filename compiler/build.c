@@ -273,7 +273,7 @@ static int run_clang(struct ctx *c, const struct apiary_loc *loc, const char *wh
 		return -ENOMEM;
 	}
 	{
-		char *argv[18];
+		char *argv[20];
 		int n = 0;
 
 		argv[n++] = (char *)c->clang;
@@ -289,8 +289,10 @@ static int run_clang(struct ctx *c, const struct apiary_loc *loc, const char *wh
 		if (emit_llvm)
 			argv[n++] = "-emit-llvm";
 		/* Counters only where the IR pass runs: it makes them loadable. */
-		if (emit_llvm && c->opts->coverage)
+		if (emit_llvm && c->opts->coverage) {
 			argv[n++] = APIARY_COV_CFLAGS;
+			argv[n++] = "-DAPIARY_FUZZ_BUILD"; /* chain.h: the flow epoch */
+		}
 		argv[n++] = "-c";
 		argv[n++] = (char *)src;
 		argv[n++] = "-o";

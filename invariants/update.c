@@ -17,10 +17,11 @@
  * Declared migrations run at the flip on both paths. The logical clock is
  * the event index + 1, so the idle timeout counts events.
  *
- * A flow is a TCP/UDP 5-tuple (both directions) whose first packet matches
- * the classifier, cut into incarnations by the same rules the sidecar implements (abi.h, struct apiary_pins): a
- * SYN without ACK after FIN/RST, or more than `idle` ticks of silence,
- * starts a new one. The model is computed here from the packets, not read
+ * A flow is a TCP/UDP 5-tuple (both directions) whose first packet at the
+ * classifier's hook matches the classifier, cut into incarnations by the
+ * same rules the sidecar implements (abi.h, struct apiary_pins): at the
+ * classifier's hook, a SYN without ACK after FIN/RST, or more than `idle`
+ * ticks of silence, starts a new one. The model is computed here from the packets, not read
  * from the kernel, so a sidecar that pins wrongly is caught.
  *
  * Findings:
@@ -326,9 +327,16 @@ static size_t incarnations(const struct updater *u, const struct apiary_input *i
 		size_t s;
 		struct finc *fi;
 
-		for (size_t i = 0; i < r->nouts && !id; i++)
-			if (r->out_event[i] == (int)e)
+		bool at_classifier = false;
+
+		for (size_t i = 0; i < r->nouts; i++) {
+			if (r->out_event[i] != (int)e)
+				continue;
+			if (!id)
 				id = r->outs[i].flow_id;
+			if (c->spec->classifier && (int)r->outs[i].hook == (int)c->spec->classifier->hook)
+				at_classifier = true;
+		}
 		apiary_packet_parse(in->events[e].data, in->events[e].len, &f);
 		if (!flow_key(&f, key))
 			continue;
@@ -337,7 +345,10 @@ static size_t incarnations(const struct updater *u, const struct apiary_input *i
 		for (s = 0; s < nst && memcmp(st[s].key, key, sizeof(key)); s++)
 			;
 		if (s == nst) {
-			/* a flow starts where the classifier's match holds */
+			/* a flow starts at the classifier's hook, where its match
+			 * holds */
+			if (!at_classifier)
+				continue;
 			if (c->spec->classifier && c->spec->classifier->match &&
 			    !apiary_pred_eval(c->spec->classifier->match, &f))
 				continue;
@@ -349,8 +360,8 @@ static size_t incarnations(const struct updater *u, const struct apiary_input *i
 			st[nst].cur = n++;
 			memset(&out[st[nst].cur], 0, sizeof(out[0]));
 			nst++;
-		} else if ((st[s].closed && (f.tcp_flags & 0x12) == 0x02) ||
-			   (idle && tick - st[s].last > idle)) {
+		} else if (at_classifier && ((st[s].closed && (f.tcp_flags & 0x12) == 0x02) ||
+					     (idle && tick - st[s].last > idle))) {
 			if (n == max)
 				continue;
 			st[s].closed = false;

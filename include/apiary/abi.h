@@ -95,7 +95,7 @@ struct apiary_flow_key {
 struct apiary_flow {
 	__u64 id;          /* nonzero, assigned at creation */
 	__u32 born_hook;   /* hook id that created it */
-	__u32 packets;     /* packets seen at any hook */
+	__u32 packets;     /* packets seen at the classifier's hook */
 	__u8 pin[APIARY_MAX_ENFORCERS]; /* version slot per enforcer, APIARY_NO_PIN = none */
 	__u32 label;       /* free for the bundle's enforcers */
 	__u32 orient;      /* 1 if the first packet's endpoints were swapped into canonical
@@ -103,16 +103,17 @@ struct apiary_flow {
 	__u64 last_seen;   /* logical clock (apiary_pins.now) at its last packet */
 	__u32 closed;      /* APIARY_FLOW_FIN / APIARY_FLOW_RST seen */
 	__u32 gen;         /* incarnation: bumped each time the flow is pinned anew */
+	__u32 epoch;       /* fuzzing builds: the table generation it belongs to (chain.h) */
 };
 
 #define APIARY_FLOW_FIN 1u
 #define APIARY_FLOW_RST 2u
 
 /* apiary_pins[0]: the flow-to-version table's clock and counters. A flow
- * leaves its pins (is pinned anew to the current defaults, gen + 1) when a
- * SYN without ACK arrives after it saw FIN or RST (a new connection on the
- * same 5-tuple), or when more than `idle` ticks passed since its last packet
- * (idle 0: never). `now` is a logical clock written by user space, never the
+ * leaves its pins (is pinned anew to the current defaults, gen + 1) when,
+ * at the classifier's hook, a SYN without ACK arrives after it saw FIN or
+ * RST (at any hook: a new connection on the same 5-tuple), or more than
+ * `idle` ticks passed since its last packet at any hook (idle 0: never). `now` is a logical clock written by user space, never the
  * kernel's time, so checks are deterministic. A new flow that does not fit
  * in the table, even after reset and idle flows are reclaimed, is refused:
  * its packet is dropped at the classifier's hook and counted, so no flow is

@@ -388,20 +388,39 @@ static void test_missing_source(void **state)
 		     "cannot find source", "does_not_exist.bpf.c", NULL);
 }
 
+/* Offset of variable `var` in datasec `sec` of the object's BTF, or -1. */
+static long datasec_offset(const struct btf *btf, const char *sec, const char *var)
+{
+	int id = btf ? btf__find_by_name_kind(btf, sec, BTF_KIND_DATASEC) : -1;
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_var_secinfo *vs = t ? btf_var_secinfos(t) : NULL;
+
+	for (int i = 0; t && i < btf_vlen(t); i++, vs++)
+		if (!strcmp(btf__name_by_offset(btf, btf__type_by_id(btf, vs->type)->name_off), var))
+			return vs->offset;
+	return -1;
+}
+
 /* Does this object carry the coverage section (a map libbpf will create)
- * with a nonzero counter count in its marker? */
+ * with a nonzero counter count in its marker (found through BTF: the
+ * sidecar's flow epoch shares the section)? */
 static bool has_counters(const char *path)
 {
 	struct bpf_object *obj = bpf_object__open_file(path, NULL);
 	struct bpf_map *m;
-	const uint32_t *marker;
+	const uint8_t *val;
+	uint32_t marker = 0;
 	size_t sz = 0;
+	long off;
 	bool ok;
 
 	assert_non_null(obj);
 	m = bpf_object__find_map_by_name(obj, ".data.apiary_cov");
-	marker = m ? bpf_map__initial_value(m, &sz) : NULL;
-	ok = marker && sz > 4 && *marker > 0;
+	val = m ? bpf_map__initial_value(m, &sz) : NULL;
+	off = datasec_offset(bpf_object__btf(obj), ".data.apiary_cov", "apiary_cov_marker");
+	if (val && off >= 0 && (size_t)off + 4 <= sz)
+		memcpy(&marker, val + off, 4);
+	ok = marker > 0;
 	bpf_object__close(obj);
 	return ok;
 }

@@ -193,6 +193,27 @@ static __always_inline void apiary__pin_all(struct apiary_flow *f)
 	}
 }
 
+#ifdef APIARY_FUZZ_BUILD
+/* Fuzzing builds only: the flow table's generation, in the mmap'ed
+ * coverage section. The fuzz executor empties the table between two
+ * executions by bumping it (a store, where deleting entries costs
+ * syscalls); an entry of another epoch counts as absent: it is
+ * overwritten when its flow is created again, reclaimed when the table is
+ * full. Deployed sidecars do not have it. */
+volatile __u32 apiary_flow_epoch SEC(".data.apiary_cov");
+#define APIARY__FLOW_EPOCH apiary_flow_epoch
+#define APIARY__CREATE_FLAGS BPF_ANY /* may replace an entry of an old epoch */
+#else
+#define APIARY__FLOW_EPOCH 0
+#define APIARY__CREATE_FLAGS BPF_NOEXIST
+#endif
+
+/* f if it is an entry of the current epoch, else NULL. */
+static __always_inline struct apiary_flow *apiary__live(struct apiary_flow *f)
+{
+	return f && f->epoch == APIARY__FLOW_EPOCH ? f : (struct apiary_flow *)0;
+}
+
 /* Has flow f been silent for longer than the idle timeout? */
 static __always_inline int apiary__idle(const struct apiary_flow *f, const struct apiary_pins *pc)
 {
@@ -207,7 +228,7 @@ static long apiary__reclaim_one(struct bpf_map *map, const void *key, void *valu
 	struct apiary_flow *f = value;
 	struct apiary_pins *pc = arg;
 
-	if ((f->closed & APIARY_FLOW_RST) || apiary__idle(f, pc)) {
+	if (!apiary__live(f) || (f->closed & APIARY_FLOW_RST) || apiary__idle(f, pc)) {
 		bpf_map_delete_elem(map, key);
 		pc->reclaimed++;
 	}
@@ -216,9 +237,13 @@ static long apiary__reclaim_one(struct bpf_map *map, const void *key, void *valu
 
 /*
  * Find the packet's flow; at the classifier's hook create it when the match
- * holds, pinning every enforcer to its route's default version. An existing
- * flow leaves its pins (is pinned anew, gen + 1) when it was idle too long,
- * or when a SYN without ACK opens a new connection after FIN/RST. Returns
+ * holds, pinning every enforcer to its route's default version. The
+ * classifier's hook owns a flow's life: there an existing flow leaves its
+ * pins (is pinned anew, gen + 1) when it was idle too long, or when a SYN
+ * without ACK opens a new connection after FIN/RST, and there its packets
+ * are counted. Every hook notes FIN/RST and activity (last_seen), which a
+ * second hook of the same packet repeats without changing anything, so a
+ * hook with an empty chain after the classifier's may be skipped. Returns
  * nonzero when a new flow had to be refused (table full): the caller drops
  * the packet instead of running it unpinned.
  */
@@ -230,7 +255,7 @@ static __always_inline int apiary__classify(struct apiary_ctx *c, __u32 hook)
 		__u32 zero = 0;
 		struct apiary_pins *pc = bpf_map_lookup_elem(&apiary_pins, &zero);
 		__u32 swapped = apiary_key(&c->pkt, &c->key);
-		struct apiary_flow *f = bpf_map_lookup_elem(&apiary_flows, &c->key);
+		struct apiary_flow *f = apiary__live(bpf_map_lookup_elem(&apiary_flows, &c->key));
 		__u64 now = pc ? pc->now : 0;
 		__u8 fl = (c->pkt.layers & APIARY_L_TCP) ? c->pkt.tcp_flags : 0;
 
@@ -243,20 +268,23 @@ static __always_inline int apiary__classify(struct apiary_ctx *c, __u32 hook)
 			nf.born_hook = hook;
 			nf.orient = swapped;
 			nf.last_seen = now;
+			nf.epoch = APIARY__FLOW_EPOCH;
 			apiary__pin_all(&nf);
-			if (bpf_map_update_elem(&apiary_flows, &c->key, &nf, BPF_NOEXIST) == -7 /* E2BIG */ &&
+			if (bpf_map_update_elem(&apiary_flows, &c->key, &nf, APIARY__CREATE_FLAGS) ==
+				    -7 /* E2BIG */ &&
 			    pc) {
 				struct apiary_pins tmp = *pc;
 
 				bpf_for_each_map_elem(&apiary_flows, apiary__reclaim_one, &tmp, 0);
 				pc->reclaimed = tmp.reclaimed;
-				if (bpf_map_update_elem(&apiary_flows, &c->key, &nf, BPF_NOEXIST) == -7) {
+				if (bpf_map_update_elem(&apiary_flows, &c->key, &nf,
+							APIARY__CREATE_FLAGS) == -7) {
 					__sync_fetch_and_add(&pc->refused, 1);
 					return 1;
 				}
 			}
 			f = bpf_map_lookup_elem(&apiary_flows, &c->key);
-		} else if (f) {
+		} else if (f && hook == APIARY_CLASSIFIER_HOOK) {
 			int fresh_syn = (fl & 0x02) && !(fl & 0x10); /* SYN without ACK */
 
 			if ((f->closed && fresh_syn) || apiary__idle(f, pc)) {
@@ -266,16 +294,17 @@ static __always_inline int apiary__classify(struct apiary_ctx *c, __u32 hook)
 				if (pc)
 					__sync_fetch_and_add(&pc->repinned, 1);
 			}
-			f->last_seen = now;
 		}
 		if (f) {
+			f->last_seen = now;
 			if (fl & 0x01)
 				f->closed |= APIARY_FLOW_FIN;
 			if (fl & 0x04)
 				f->closed |= APIARY_FLOW_RST;
 			c->flow_id = f->id;
 			c->direction = swapped ^ f->orient;
-			__sync_fetch_and_add(&f->packets, 1);
+			if (hook == APIARY_CLASSIFIER_HOOK)
+				__sync_fetch_and_add(&f->packets, 1);
 		}
 	}
 #endif

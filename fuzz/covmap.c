@@ -87,3 +87,19 @@ void apiary_cov_map_close(struct apiary_cov_map *m)
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
 }
+
+/* Address and size of another variable of the coverage section (e.g. the
+ * sidecar's flow epoch) in the mapped value, or NULL if it has none. */
+volatile void *apiary_cov_map_var(const struct apiary_cov_map *m, struct bpf_object *obj,
+				  const char *var, uint32_t *size)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	uint32_t off = 0, sz = 0;
+
+	if (!m->mem || !btf || datasec_var(btf, APIARY_COV_SECTION, var, &off, &sz) ||
+	    (size_t)off + sz > m->mem_len)
+		return NULL;
+	if (size)
+		*size = sz;
+	return (volatile uint8_t *)m->mem + off;
+}

@@ -49,6 +49,15 @@ struct xmap {
 	size_t cap;           /* entries the buffers hold */
 	uint32_t n0;          /* entries at load */
 	uint8_t *k0, *v0, *k, *v, *uk, *uv, *seen;
+	/* who may change it: the write flags of every object that has it
+	 * (coverage.h); a nonzero flag or an object without flags means the
+	 * reset must look */
+	uint32_t id;
+	volatile uint8_t **flags;
+	size_t nflags;
+	bool untracked;       /* an object without write flags has this map */
+	bool is_flows;        /* apiary_flows: emptied by bumping the epoch */
+	volatile uint8_t *side_flag[2]; /* the sidecar's flags for it (flows only) */
 };
 
 struct apiary_rt_exec {
@@ -68,7 +77,8 @@ struct apiary_rt_exec {
 	/* state */
 	struct xmap *maps;
 	size_t nmaps;
-	/* coverage */
+	/* coverage; the sidecar's flow epoch (fuzzing builds) */
+	volatile uint32_t *flow_epoch;
 	struct apiary_cov_map side_cov;
 	struct apiary_cov_map cov[APIARY_MAX_ENFORCERS][APIARY_NVSLOTS];
 	bool has_uncovered;
@@ -79,6 +89,9 @@ struct apiary_rt_exec {
 	uint64_t slow_resets;
 	uint64_t refused;
 	uint64_t runs;
+	uint64_t skipped_hooks;
+	int classifier_hook;
+	uint64_t maps_read;   /* maps read back by resets (the rest were skipped) */
 };
 
 /* ---- orderings ------------------------------------------------------- */
@@ -260,6 +273,8 @@ static int xmap_open(struct apiary_rt_exec *x, size_t i, struct xmap *m)
 	if (m->fd < 0 || bpf_obj_get_info_by_fd(m->fd, &info, &len))
 		return -EBADF;
 	m->type = info.type;
+	m->id = info.id;
+	m->is_flows = !strcmp(apiary_rt_map_name(x->rt, i), APIARY_MAP_FLOWS);
 	m->ksz = info.key_size;
 	m->vsz = info.value_size;
 	m->max_entries = info.max_entries;
@@ -314,6 +329,7 @@ static void xmap_close(struct xmap *m)
 	free(m->uk);
 	free(m->uv);
 	free(m->seen);
+	free((void *)m->flags);
 }
 
 /* Index of key in the recorded entries, or -1. */
@@ -422,20 +438,66 @@ static int reset_routes(struct apiary_rt_exec *x)
 	return 0;
 }
 
-/* Executor reset: state and routes as at load. */
-static int exec_reset(void *ctx)
+static bool any_flag(volatile uint8_t *const *flags, size_t n)
 {
-	struct apiary_rt_exec *x = ctx;
+	for (size_t i = 0; i < n; i++)
+		if (flags[i] && *flags[i])
+			return true;
+	return false;
+}
+
+/*
+ * Can this map's reset be skipped? Only when every object that has it
+ * keeps write flags and none is set (mmap'ed arrays are compared in user
+ * space anyway, no syscall). The flow table is emptied by bumping the
+ * epoch instead when it was empty at load and only the sidecar wrote it.
+ */
+static bool xmap_untouched(struct apiary_rt_exec *x, struct xmap *m)
+{
+	if (m->mem || m->untracked || any_flag(m->flags, m->nflags))
+		return false;
+	if (!any_flag(m->side_flag, 2))
+		return true;
+	if (!m->is_flows || !x->flow_epoch || !m->batch || m->n0)
+		return false;
+	/* entries of an old epoch count as absent; after 2^32 bumps one
+	 * would look current again, so a wrap takes the exact way */
+	return ++*x->flow_epoch != 0;
+}
+
+/* Zero every object's write flags: the next run starts from "untouched". */
+static void clear_write_flags(struct apiary_rt_exec *x)
+{
+	if (x->side_cov.nwrites)
+		memset((void *)x->side_cov.writes, 0, x->side_cov.nwrites);
+	for (size_t e = 0; e < APIARY_MAX_ENFORCERS; e++)
+		for (int v = 0; v < APIARY_NVSLOTS; v++)
+			if (x->cov[e][v].nwrites)
+				memset((void *)x->cov[e][v].writes, 0, x->cov[e][v].nwrites);
+}
+
+/* State and routes as at load; `exact` reads every map back (the checker
+ * is about to take over, or a test compares). */
+static int reset_state(struct apiary_rt_exec *x, bool exact)
+{
 	bool clean = true;
 	int err = 0;
 
 	for (size_t i = 0; i < x->nmaps && !err; i++) {
-		err = xmap_reset(&x->maps[i]);
+		struct xmap *m = &x->maps[i];
+
+		if (!exact && xmap_untouched(x, m))
+			continue;
+		if (!m->mem)
+			x->maps_read++;
+		err = xmap_reset(m);
 		if (err == -ENOTSUP) {
 			clean = false;
 			err = 0;
 		}
 	}
+	if (!err)
+		clear_write_flags(x);
 	if (!err && !clean) {
 		/* a map without batch operations (LPM trie, big keys): the
 		 * exact, allocating way */
@@ -448,6 +510,14 @@ static int exec_reset(void *ctx)
 	if (!err && x->routes_flipped)
 		err = reset_routes(x);
 	return err;
+}
+
+/* Executor reset: before every execution. */
+static int exec_reset(void *ctx)
+{
+	struct apiary_rt_exec *x = ctx;
+
+	return reset_state(x, x->opts.exact);
 }
 
 /* ---- running --------------------------------------------------------- */
@@ -513,6 +583,19 @@ static int do_update(struct apiary_rt_exec *x)
 	return 0;
 }
 
+/*
+ * May the hop to hook hk be left out? Its dispatcher would parse the frame,
+ * find its flow and note FIN/RST and activity, and with an empty chain
+ * hand the frame on unchanged. When the same frame already passed the
+ * classifier's hook in this event, that noting changes nothing (chain.h),
+ * so the test run (a few us for an skb) is saved.
+ */
+static bool skippable(const struct apiary_rt_exec *x, enum apiary_hook hk, bool same_frame_classified)
+{
+	return !x->opts.exact && same_frame_classified && x->hook_n[hk] == 0 &&
+	       (int)hk != x->classifier_hook;
+}
+
 /* Executor run: each event along its forwarding path, as the checker. */
 static int exec_run(void *ctx, struct apiary_harness *h, const struct apiary_input *in)
 {
@@ -523,6 +606,7 @@ static int exec_run(void *ctx, struct apiary_harness *h, const struct apiary_inp
 	for (size_t e = 0; !err && e < in->nevents; e++) {
 		struct apiary_event *ev = &x->ev;
 		const struct apiary_event *src = &in->events[e];
+		bool classified = false; /* this frame, unchanged, passed the classifier's hook */
 
 		if (e == in->update_at && !x->routes_flipped)
 			err = do_update(x);
@@ -533,6 +617,10 @@ static int exec_run(void *ctx, struct apiary_harness *h, const struct apiary_inp
 		     hk = next_hook(hk)) {
 			struct apiary_outcome *o = &x->out;
 
+			if (skippable(x, hk, classified)) {
+				x->skipped_hooks++;
+				continue;
+			}
 			ev->hook = hk;
 			err = x->need_trace ? apiary_rt_run(x->rt, ev, o) : run_fast(x, ev, o);
 			if (err == -EINVAL && hk != APIARY_HOOK_XDP) {
@@ -551,14 +639,94 @@ static int exec_run(void *ctx, struct apiary_harness *h, const struct apiary_inp
 			apiary_harness_note_outcome(h, idx++, ev, o);
 			if (!continues(hk, o->verdict) || o->len > sizeof(ev->data))
 				break;
-			memcpy(ev->data, o->data, o->len);
-			ev->len = (uint16_t)o->len;
+			if ((int)hk == x->classifier_hook)
+				classified = true;
+			if (o->len != ev->len || memcmp(ev->data, o->data, o->len)) {
+				classified = false; /* rewritten: its flow may be another */
+				memcpy(ev->data, o->data, o->len);
+				ev->len = (uint16_t)o->len;
+			}
 		}
 	}
 	return err;
 }
 
 /* ---- setup ------------------------------------------------------------ */
+
+/* Add a flag pointer to a list (setup only). */
+static int add_flag(struct xmap *m, volatile uint8_t *flag)
+{
+	volatile uint8_t **n = realloc((void *)m->flags, (m->nflags + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	m->flags = n;
+	m->flags[m->nflags++] = flag;
+	return 0;
+}
+
+/* Note, for every state map object `obj` has, where obj says it wrote it
+ * (cov's write flags), or that it cannot say. */
+static int note_writers(struct apiary_rt_exec *x, struct bpf_object *obj,
+			const struct apiary_cov_map *cov, bool sidecar)
+{
+	struct bpf_map *bm;
+
+	bpf_object__for_each_map(bm, obj) {
+		struct bpf_map_info info;
+		uint32_t len = sizeof(info);
+		int fd = bpf_map__fd(bm), idx;
+
+		memset(&info, 0, sizeof(info));
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		for (size_t i = 0; i < x->nmaps; i++) {
+			struct xmap *m = &x->maps[i];
+			int err;
+
+			if (m->id != info.id || m->mem)
+				continue;
+			idx = cov->nwrites ? apiary_cov_map_write_index(cov, bpf_map__name(bm)) : -ENOENT;
+			if (idx < 0) {
+				m->untracked = true;
+				continue;
+			}
+			if (sidecar && m->is_flows) {
+				m->side_flag[0] = &cov->writes[idx];
+				m->side_flag[1] = &cov->writes[cov->nwrites - 1];
+				continue;
+			}
+			err = add_flag(m, &cov->writes[idx]);
+			err = err ?: add_flag(m, &cov->writes[cov->nwrites - 1]);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* Where every object keeps its write flags, and the sidecar's epoch. */
+static int find_writers(struct apiary_rt_exec *x)
+{
+	struct bpf_object *side = apiary_rt_sidecar_object(x->rt);
+	uint32_t sz = 0;
+	int err = 0;
+
+	if (side) {
+		err = note_writers(x, side, &x->side_cov, true);
+		x->flow_epoch = apiary_cov_map_var(&x->side_cov, side, "apiary_flow_epoch", &sz);
+		if (sz != sizeof(uint32_t))
+			x->flow_epoch = NULL;
+	}
+	for (size_t e = 0; !err && e < x->spec->nenforcers && e < APIARY_MAX_ENFORCERS; e++)
+		for (int v = 0; !err && v < APIARY_NVSLOTS; v++) {
+			struct bpf_object *obj = apiary_rt_object(x->rt, (int)e, v);
+
+			if (obj)
+				err = note_writers(x, obj, &x->cov[e][v], false);
+		}
+	return err;
+}
 
 int apiary_rt_exec_open(const struct apiary_spec *spec, struct apiary_rt *rt,
 			const struct apiary_rt_exec_opts *opts, struct apiary_rt_exec **out,
@@ -627,7 +795,13 @@ int apiary_rt_exec_open(const struct apiary_spec *spec, struct apiary_rt *rt,
 			}
 		}
 	}
+	err = find_writers(x);
+	if (err) {
+		apiary_error(d, NULL, "fuzz: cannot find the maps' write flags: %s", strerror(-err));
+		goto out;
+	}
 	x->need_trace = x->has_uncovered || x->opts.no_counters || x->opts.trace;
+	x->classifier_hook = spec->classifier ? (int)spec->classifier->hook : APIARY_HOOK_NONE;
 out:
 	if (err) {
 		apiary_rt_exec_free(x);
@@ -713,7 +887,7 @@ uint64_t apiary_rt_exec_slow_resets(const struct apiary_rt_exec *x)
 
 int apiary_rt_exec_reset(struct apiary_rt_exec *x)
 {
-	return exec_reset(x);
+	return reset_state(x, true);
 }
 
 uint64_t apiary_rt_exec_refused(const struct apiary_rt_exec *x)
@@ -724,4 +898,14 @@ uint64_t apiary_rt_exec_refused(const struct apiary_rt_exec *x)
 uint64_t apiary_rt_exec_runs(const struct apiary_rt_exec *x)
 {
 	return x->runs;
+}
+
+uint64_t apiary_rt_exec_skipped_hooks(const struct apiary_rt_exec *x)
+{
+	return x->skipped_hooks;
+}
+
+uint64_t apiary_rt_exec_maps_read(const struct apiary_rt_exec *x)
+{
+	return x->maps_read;
 }

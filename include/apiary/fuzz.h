@@ -53,6 +53,10 @@ void apiary_cov_map_close(struct apiary_cov_map *m);
  * -ENOENT when the object has no write flags or does not list that map
  * (then nothing can be said: treat the map as possibly written). */
 int apiary_cov_map_write_index(const struct apiary_cov_map *m, const char *map_name);
+/* Address (in the mapping) and size of variable `var` of obj's coverage
+ * section, e.g. the sidecar's "apiary_flow_epoch"; NULL if absent. */
+volatile void *apiary_cov_map_var(const struct apiary_cov_map *m, struct bpf_object *obj,
+				  const char *var, uint32_t *size);
 
 /* ---- executors ------------------------------------------------------- */
 
@@ -181,6 +185,8 @@ struct apiary_rt_exec_opts {
 	bool trace;       /* read the trace back on every run even if unused */
 	bool no_reset;    /* state carries over between inputs (benchmarks only:
 			   * measures the harness without the reset's syscalls) */
+	bool exact;       /* no shortcuts: every reset reads every map, every hook
+			   * runs (tests compare the shortcuts against this) */
 };
 
 struct apiary_rt_exec;
@@ -208,6 +214,10 @@ uint64_t apiary_rt_exec_slow_resets(const struct apiary_rt_exec *x);
 uint64_t apiary_rt_exec_refused(const struct apiary_rt_exec *x);
 /* Test runs so far (one per hook an event reached). */
 uint64_t apiary_rt_exec_runs(const struct apiary_rt_exec *x);
+/* Hops left out (an empty chain after the classifier's hook, same frame). */
+uint64_t apiary_rt_exec_skipped_hooks(const struct apiary_rt_exec *x);
+/* Maps resets read back (syscalls); the others had no write flag set. */
+uint64_t apiary_rt_exec_maps_read(const struct apiary_rt_exec *x);
 
 /* ---- a fuzzing target: spec + compiled bundle + harness --------------- */
 

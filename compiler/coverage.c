@@ -206,6 +206,297 @@ static void replace_bound(LLVMModuleRef m, const char *name, LLVMValueRef merged
 		LLVMDeleteGlobal(g);
 }
 
+/* ---- map write flags ---------------------------------------------------- */
+
+/* BPF helper ids (include/uapi/linux/bpf.h, stable ABI). */
+#define BPF_FUNC_map_lookup_elem 1
+#define BPF_FUNC_map_update_elem 2
+#define BPF_FUNC_map_delete_elem 3
+#define BPF_FUNC_map_push_elem 87
+#define BPF_FUNC_map_pop_elem 88
+#define BPF_FUNC_for_each_map_elem 164
+#define BPF_FUNC_map_lookup_percpu_elem 195
+#define DW_ATE_signed_char 0x06
+
+/* A growable array of values: visited sets, work lists, sites. */
+struct vals {
+	LLVMValueRef *v;
+	size_t n, cap;
+};
+
+static int vals_push(struct vals *s, LLVMValueRef v)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		LLVMValueRef *nv = realloc(s->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		s->v = nv;
+		s->cap = cap;
+	}
+	s->v[s->n++] = v;
+	return 0;
+}
+
+static bool vals_has(const struct vals *s, LLVMValueRef v)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == v)
+			return true;
+	return false;
+}
+
+/* Opcode of a cast-like instruction or constant expression, else 0. */
+static LLVMOpcode value_opcode(LLVMValueRef v)
+{
+	if (LLVMIsAInstruction(v))
+		return LLVMGetInstructionOpcode(v);
+	if (LLVMIsAConstantExpr(v))
+		return LLVMGetConstOpcode(v);
+	return 0;
+}
+
+/* The pointer below bitcasts, address space casts and GEPs (instructions
+ * or constant expressions): with typed pointers the map argument is a
+ * bitcast of the map global, with opaque pointers the global itself. */
+static LLVMValueRef strip_ptr(LLVMValueRef v)
+{
+	for (;;) {
+		LLVMOpcode op = value_opcode(v);
+
+		if (op != LLVMBitCast && op != LLVMAddrSpaceCast && op != LLVMGetElementPtr)
+			return v;
+		v = LLVMGetOperand(v, 0);
+	}
+}
+
+/* The helper id N of a call to `inttoptr (i64 N to ...)`, or -1. */
+static long long helper_id(LLVMValueRef call)
+{
+	LLVMValueRef callee = LLVMGetCalledValue(call);
+
+	if (!callee || !LLVMIsAConstantExpr(callee) || LLVMGetConstOpcode(callee) != LLVMIntToPtr)
+		return -1;
+	callee = LLVMGetOperand(callee, 0);
+	if (!LLVMIsAConstantInt(callee))
+		return -1;
+	return LLVMConstIntGetSExtValue(callee);
+}
+
+static const char *called_name(LLVMValueRef call)
+{
+	LLVMValueRef f = LLVMGetCalledValue(call);
+	size_t len;
+
+	if (!f || !LLVMIsAFunction(f))
+		return "";
+	return LLVMGetValueName2(f, &len);
+}
+
+/*
+ * May the map value pointer `res` (a lookup's result) be written through?
+ * Follows it through casts, GEPs, phis and selects; anything the walk does
+ * not know to be a read counts as a write, so a "no" is a proof for the
+ * uses the pass can see. *err is set on allocation failure.
+ */
+static bool may_write_through(LLVMValueRef res, int *err)
+{
+	struct vals seen = { 0 }, work = { 0 };
+	bool write = false;
+
+	*err = vals_push(&seen, res) ?: vals_push(&work, res);
+	while (!*err && !write && work.n) {
+		LLVMValueRef v = work.v[--work.n];
+
+		for (LLVMUseRef u = LLVMGetFirstUse(v); u && !write && !*err; u = LLVMGetNextUse(u)) {
+			LLVMValueRef user = LLVMGetUser(u);
+			const char *fn;
+
+			switch (value_opcode(user)) {
+			case LLVMBitCast:
+			case LLVMAddrSpaceCast:
+			case LLVMGetElementPtr:
+			case LLVMPHI:
+			case LLVMSelect:
+				if (!vals_has(&seen, user))
+					*err = vals_push(&seen, user) ?: vals_push(&work, user);
+				break;
+			case LLVMLoad:
+			case LLVMICmp:
+				break;
+			case LLVMCall:
+				fn = called_name(user);
+				if (!strncmp(fn, "llvm.dbg.", 9))
+					break;
+				if (!strncmp(fn, "llvm.memcpy.", 12) || !strncmp(fn, "llvm.memmove.", 13)) {
+					/* source only: a read; destination (or both): a write */
+					write = LLVMGetOperand(user, 0) == v || LLVMGetOperand(user, 1) != v;
+					break;
+				}
+				write = true; /* memset, helpers, subprograms, unknown */
+				break;
+			default:
+				/* store (as address or escaping value), atomicrmw,
+				 * cmpxchg, ptrtoint, ret, anything else */
+				write = true;
+				break;
+			}
+		}
+	}
+	free(seen.v);
+	free(work.v);
+	return write;
+}
+
+/* Does call `c` (a BPF helper call) possibly change its map argument? */
+static bool is_write_site(LLVMValueRef c, int *err)
+{
+	*err = 0;
+	switch (helper_id(c)) {
+	case BPF_FUNC_map_update_elem:
+	case BPF_FUNC_map_delete_elem:
+	case BPF_FUNC_map_push_elem:
+	case BPF_FUNC_map_pop_elem:
+	case BPF_FUNC_for_each_map_elem:
+		return true;
+	case BPF_FUNC_map_lookup_elem:
+	case BPF_FUNC_map_lookup_percpu_elem:
+		return may_write_through(c, err);
+	default:
+		return false;
+	}
+}
+
+static int cmp_value_names(const void *a, const void *b)
+{
+	size_t la, lb;
+
+	return strcmp(LLVMGetValueName2(*(LLVMValueRef const *)a, &la),
+		      LLVMGetValueName2(*(LLVMValueRef const *)b, &lb));
+}
+
+/* Index of map global g in the sorted list, or n ("some map"). */
+static uint32_t map_index(const struct vals *maps, LLVMValueRef g)
+{
+	for (size_t i = 0; i < maps->n; i++)
+		if (maps->v[i] == g)
+			return (uint32_t)i;
+	return (uint32_t)maps->n;
+}
+
+/*
+ * Add apiary_cov_writes and apiary_cov_wnames to the coverage section (with
+ * BTF, so readers find them) and a store of 1 into a map's flag before
+ * every call that may change the map (coverage.h has the contract).
+ */
+static int add_write_flags(LLVMModuleRef m, LLVMDIBuilderRef dib, LLVMMetadataRef cu,
+			   struct apiary_cov_info *info)
+{
+	LLVMContextRef ctx = LLVMGetModuleContext(m);
+	LLVMTypeRef i8 = LLVMInt8TypeInContext(ctx), i64 = LLVMInt64TypeInContext(ctx);
+	struct vals maps = { 0 }, sites = { 0 };
+	LLVMBuilderRef b = NULL;
+	LLVMValueRef flags, names;
+	LLVMTypeRef fty, nty;
+	char *blob = NULL;
+	size_t blen = 0;
+	uint32_t nflags;
+	int err = 0;
+
+	for (LLVMValueRef g = LLVMGetFirstGlobal(m); g && !err; g = LLVMGetNextGlobal(g))
+		if (section_is(g, APIARY_MAPS_SECTION))
+			err = vals_push(&maps, g);
+	if (err)
+		goto out;
+	if (maps.n >= UINT32_MAX / 2) {
+		err = -E2BIG;
+		goto out;
+	}
+	if (maps.n)
+		qsort(maps.v, maps.n, sizeof(*maps.v), cmp_value_names);
+	for (size_t i = 0; i < maps.n; i++) {
+		size_t len;
+		const char *name = LLVMGetValueName2(maps.v[i], &len);
+		char *nb = realloc(blob, blen + len + 1);
+
+		if (!nb) {
+			err = -ENOMEM;
+			goto out;
+		}
+		blob = nb;
+		memcpy(blob + blen, name, len);
+		blob[blen + len] = '\0';
+		blen += len + 1;
+	}
+	nflags = (uint32_t)maps.n + 1;
+
+	/* the flags and the names, next to the counters */
+	fty = LLVMArrayType(i8, nflags);
+	flags = LLVMAddGlobal(m, fty, APIARY_COV_WRITES);
+	LLVMSetInitializer(flags, LLVMConstNull(fty));
+	LLVMSetSection(flags, APIARY_COV_SECTION);
+	LLVMSetLinkage(flags, LLVMInternalLinkage);
+	LLVMSetAlignment(flags, 8);
+	{
+		LLVMMetadataRef u8 = LLVMDIBuilderCreateBasicType(dib, "unsigned char", 13, 8,
+								  DW_ATE_unsigned, LLVMDIFlagZero);
+		LLVMMetadataRef sub = LLVMDIBuilderGetOrCreateSubrange(dib, 0, nflags);
+		LLVMMetadataRef arrty = LLVMDIBuilderCreateArrayType(dib, nflags * 8ull, 8, u8,
+								     &sub, 1);
+
+		attach_dbg(m, dib, cu, flags, APIARY_COV_WRITES, arrty, true, 8);
+	}
+	names = LLVMConstStringInContext(ctx, blob ? blob : "", (unsigned)blen, 1);
+	nty = LLVMTypeOf(names);
+	{
+		LLVMValueRef g = LLVMAddGlobal(m, nty, APIARY_COV_WNAMES);
+		LLVMMetadataRef ch = LLVMDIBuilderCreateBasicType(dib, "char", 4, 8,
+								  DW_ATE_signed_char, LLVMDIFlagZero);
+		LLVMMetadataRef sub = LLVMDIBuilderGetOrCreateSubrange(dib, 0, (int64_t)blen);
+		LLVMMetadataRef arrty = LLVMDIBuilderCreateArrayType(dib, blen * 8, 8, ch, &sub, 1);
+
+		LLVMSetInitializer(g, names);
+		LLVMSetSection(g, APIARY_COV_SECTION);
+		LLVMSetLinkage(g, LLVMInternalLinkage);
+		LLVMSetAlignment(g, 1);
+		attach_dbg(m, dib, cu, g, APIARY_COV_WNAMES, arrty, true, 8);
+	}
+
+	/* the sites first, then the stores: the walk must not see them */
+	for (LLVMValueRef f = LLVMGetFirstFunction(m); f && !err; f = LLVMGetNextFunction(f))
+		for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb && !err;
+		     bb = LLVMGetNextBasicBlock(bb))
+			for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in && !err;
+			     in = LLVMGetNextInstruction(in))
+				if (LLVMIsACallInst(in) && is_write_site(in, &err))
+					err = vals_push(&sites, in);
+	if (err)
+		goto out;
+	b = LLVMCreateBuilderInContext(ctx);
+	for (size_t i = 0; i < sites.n; i++) {
+		LLVMValueRef call = sites.v[i];
+		uint32_t idx = map_index(&maps, strip_ptr(LLVMGetOperand(call, 0)));
+		LLVMValueRef gi[2] = { LLVMConstInt(i64, 0, 0), LLVMConstInt(i64, idx, 0) };
+		LLVMValueRef p = LLVMConstInBoundsGEP2(fty, flags, gi, 2);
+
+		LLVMPositionBuilderBefore(b, call);
+		LLVMSetCurrentDebugLocation2(b, LLVMInstructionGetDebugLoc(call));
+		LLVMBuildStore(b, LLVMConstInt(i8, 1, 0), p);
+		info->nwrite_sites++;
+		if (idx == maps.n)
+			info->nunknown_sites++;
+	}
+	info->nmaps = (uint32_t)maps.n;
+out:
+	if (b)
+		LLVMDisposeBuilder(b);
+	free(blob);
+	free(maps.v);
+	free(sites.v);
+	return err;
+}
+
 int apiary_cov_transform(struct LLVMOpaqueModule *mod, struct apiary_cov_info *info,
 			 struct apiary_diags *d)
 {
@@ -343,6 +634,15 @@ int apiary_cov_transform(struct LLVMOpaqueModule *mod, struct apiary_cov_info *i
 
 		LLVMReplaceAllUsesWith(old, LLVMConstBitCast(p, LLVMTypeOf(old)));
 		off += n;
+	}
+
+	/* 3b. map write flags, next to the counters */
+	if (total) {
+		err = add_write_flags(m, dib, cu, info);
+		if (err == -E2BIG)
+			err = apiary_error(d, NULL, "coverage: too many maps");
+		if (err)
+			goto out;
 	}
 
 	/* 4. section bounds: used only by the constructor, but rewrite any other

@@ -43,6 +43,36 @@ static int datasec_var(const struct btf *btf, const char *sec, const char *var, 
 	return -ENOENT;
 }
 
+/*
+ * Fill in the map write flags of an open coverage map, if the object has
+ * them (objects built before the flags existed have not: nwrites stays 0,
+ * which callers read as "every map may have been written"). The names
+ * blob is checked to hold exactly one '\0'-terminated name per listed map,
+ * so apiary_cov_map_write_index() never reads past it.
+ */
+static void open_write_flags(const struct btf *btf, size_t vsz, struct apiary_cov_map *m)
+{
+	uint32_t woff, wsize, noff, nsize, names = 0;
+	const char *blob;
+
+	if (datasec_var(btf, APIARY_COV_SECTION, APIARY_COV_WRITES, &woff, &wsize) ||
+	    datasec_var(btf, APIARY_COV_SECTION, APIARY_COV_WNAMES, &noff, &nsize))
+		return;
+	if (wsize == 0 || (size_t)woff + wsize > vsz || (size_t)noff + nsize > vsz)
+		return;
+	blob = (const char *)m->mem + noff;
+	if (nsize && blob[nsize - 1] != '\0')
+		return;
+	for (uint32_t i = 0; i < nsize; i++)
+		names += blob[i] == '\0';
+	if (names != wsize - 1)
+		return;
+	m->writes = (volatile uint8_t *)m->mem + woff;
+	m->nwrites = wsize;
+	m->wnames = blob;
+	m->wnames_len = nsize;
+}
+
 int apiary_cov_map_open(struct bpf_object *obj, struct apiary_cov_map *m)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj, APIARY_COV_SECTION);
@@ -77,7 +107,29 @@ int apiary_cov_map_open(struct bpf_object *obj, struct apiary_cov_map *m)
 	m->counters = (volatile uint8_t *)m->mem + off;
 	m->ncounters = size;
 	m->name = bpf_map__name(map);
+	open_write_flags(btf, vsz, m);
 	return 0;
+}
+
+/* Index of the write flag of map_name: its position among the listed
+ * names (the pass sorted them and numbered the flags the same way). */
+int apiary_cov_map_write_index(const struct apiary_cov_map *m, const char *map_name)
+{
+	const char *p, *end;
+	int i = 0;
+
+	if (!m || !m->nwrites || !map_name)
+		return -ENOENT;
+	p = m->wnames;
+	end = m->wnames + m->wnames_len;
+	for (; p < end && (uint32_t)i < m->nwrites - 1; i++) {
+		size_t len = strnlen(p, (size_t)(end - p));
+
+		if (strcmp(p, map_name) == 0)
+			return i;
+		p += len + 1;
+	}
+	return -ENOENT;
 }
 
 void apiary_cov_map_close(struct apiary_cov_map *m)

@@ -869,9 +869,10 @@ static void print_log_tail(const struct engine *e, int lines)
 
 /* ---- engine statistics ---------------------------------------------------- */
 
-/* Executions so far: the targets count them in a shared file each (the
- * engines' own statistics are written too rarely for a live line). */
-static uint64_t exec_count(struct campaign *c)
+/* One statistic (enum apiary_fuzz_stat) summed over the engines: the
+ * targets count in a shared file each (the engines' own statistics are
+ * written too rarely for a live line). */
+static uint64_t stat_sum(struct campaign *c, int which)
 {
 	uint64_t total = 0;
 
@@ -890,9 +891,14 @@ static uint64_t exec_count(struct campaign *c)
 				continue;
 			e->counter = p;
 		}
-		total += *e->counter;
+		total += e->counter[which];
 	}
 	return total;
+}
+
+static uint64_t exec_count(struct campaign *c)
+{
+	return stat_sum(c, APIARY_FUZZ_STAT_EXECS);
 }
 
 static void progress(struct campaign *c, bool final)
@@ -1548,6 +1554,16 @@ int main(int argc, char **argv)
 		       elapsed(&c), (unsigned long long)c.execs,
 		       elapsed(&c) > 0 ? (double)c.execs / elapsed(&c) : 0.0, c.queue, c.covered,
 		       c.ncounters);
+		if (c.execs) {
+			uint64_t runs = stat_sum(&c, APIARY_FUZZ_STAT_RUNS);
+
+			printf("cost: %.2f test runs per execution (%.0f/s), %.3f map reads per "
+			       "execution, %llu empty hops left out\n",
+			       (double)runs / (double)c.execs,
+			       elapsed(&c) > 0 ? (double)runs / elapsed(&c) : 0.0,
+			       (double)stat_sum(&c, APIARY_FUZZ_STAT_MAP_READS) / (double)c.execs,
+			       (unsigned long long)stat_sum(&c, APIARY_FUZZ_STAT_SKIPPED));
+		}
 		printf("result: %zu new violation(s), %zu info, %zu occurrence(s) of known ones "
 		       "(%zu unwaived errors), %zu harness bug(s)%s\n",
 		       c.errors_found, c.infos_found, c.occurrences, c.known_errors,

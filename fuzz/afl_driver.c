@@ -81,6 +81,7 @@ int main(int argc, char **argv)
 	struct apiary_diags d;
 	bool bundle = argc > 1 && !strcmp(argv[1], "--bundle");
 	volatile uint64_t *execs = NULL;
+	uint64_t seen[APIARY_FUZZ_NSTATS] = { 0 };
 	static uint8_t stdin_buf[STDIN_MAX], own_map[1 << 20];
 	bool under_afl = getenv("__AFL_SHM_ID") != NULL;
 	size_t map_size;
@@ -143,10 +144,9 @@ int main(int argc, char **argv)
 			buf = stdin_buf;
 		}
 		first = 0;
-		if (execs)
-			(*execs)++;
 		err = apiary_harness_exec(h, buf, len, map, sizeof(own_map) > map_size && !under_afl
 								    ? sizeof(own_map) : map_size, &res);
+		apiary_fuzz_stats_add(execs, target.exec, seen);
 		if (err) {
 			fprintf(stderr, "apiary-fuzz-afl: execution failed: %s\n", strerror(-err));
 			abort(); /* infrastructure failure: visible, not silent */

@@ -32,6 +32,7 @@ static struct apiary_fuzz_target target;
 static struct apiary_harness *harness;
 static size_t map_size;
 static volatile uint64_t *execs;
+static uint64_t seen[APIARY_FUZZ_NSTATS];
 
 /* A bundle apiary-fuzz compiled: APIARY_FUZZ_SPEC, APIARY_FUZZ_BUILD. */
 static int open_bundle(const char *spec, struct apiary_diags *d)
@@ -116,9 +117,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct apiary_exec_result res;
 	int err;
 
-	if (execs)
-		(*execs)++;
 	err = apiary_harness_exec(harness, data, size, extra_counters, map_size, &res);
+	apiary_fuzz_stats_add(execs, target.exec, seen);
 
 	if (err) {
 		fprintf(stderr, "apiary-fuzz-libfuzzer: execution failed: %s\n", strerror(-err));

@@ -77,8 +77,11 @@ struct apiary_rt_exec {
 	/* state */
 	struct xmap *maps;
 	size_t nmaps;
-	/* coverage; the sidecar's flow epoch (fuzzing builds) */
+	/* coverage; the sidecar's flow epoch and creation count (fuzzing
+	 * builds), the count when the table was last emptied for real */
 	volatile uint32_t *flow_epoch;
+	volatile uint64_t *flow_created;
+	uint64_t created_at_purge;
 	struct apiary_cov_map side_cov;
 	struct apiary_cov_map cov[APIARY_MAX_ENFORCERS][APIARY_NVSLOTS];
 	bool has_uncovered;
@@ -458,7 +461,12 @@ static bool xmap_untouched(struct apiary_rt_exec *x, struct xmap *m)
 		return false;
 	if (!any_flag(m->side_flag, 2))
 		return true;
-	if (!m->is_flows || !x->flow_epoch || !m->batch || m->n0)
+	if (!m->is_flows || !x->flow_epoch || !x->flow_created || !m->batch || m->n0)
+		return false;
+	/* old entries take room until deleted: empty the table for real
+	 * before they and one input's new flows could fill it */
+	if (m->max_entries <= APIARY_INPUT_MAX_EVENTS ||
+	    *x->flow_created - x->created_at_purge > m->max_entries - APIARY_INPUT_MAX_EVENTS)
 		return false;
 	/* entries of an old epoch count as absent; after 2^32 bumps one
 	 * would look current again, so a wrap takes the exact way */
@@ -491,6 +499,8 @@ static int reset_state(struct apiary_rt_exec *x, bool exact)
 		if (!m->mem)
 			x->maps_read++;
 		err = xmap_reset(m);
+		if (!err && m->is_flows && x->flow_created)
+			x->created_at_purge = *x->flow_created;
 		if (err == -ENOTSUP) {
 			clean = false;
 			err = 0;
@@ -717,6 +727,11 @@ static int find_writers(struct apiary_rt_exec *x)
 		x->flow_epoch = apiary_cov_map_var(&x->side_cov, side, "apiary_flow_epoch", &sz);
 		if (sz != sizeof(uint32_t))
 			x->flow_epoch = NULL;
+		x->flow_created = apiary_cov_map_var(&x->side_cov, side, "apiary_flow_created", &sz);
+		if (sz != sizeof(uint64_t))
+			x->flow_created = NULL;
+		if (x->flow_created)
+			x->created_at_purge = *x->flow_created;
 	}
 	for (size_t e = 0; !err && e < x->spec->nenforcers && e < APIARY_MAX_ENFORCERS; e++)
 		for (int v = 0; !err && v < APIARY_NVSLOTS; v++) {
@@ -908,4 +923,9 @@ uint64_t apiary_rt_exec_skipped_hooks(const struct apiary_rt_exec *x)
 uint64_t apiary_rt_exec_maps_read(const struct apiary_rt_exec *x)
 {
 	return x->maps_read;
+}
+
+int64_t apiary_rt_exec_flow_epoch(const struct apiary_rt_exec *x)
+{
+	return x->flow_epoch ? (int64_t)*x->flow_epoch : -1;
 }

@@ -156,7 +156,8 @@ int apiary_fuzz_target_attach(struct apiary_spec *spec, struct apiary_build *bui
 				     .max_flows = opts && opts->max_flows ? opts->max_flows
 									  : APIARY_FUZZ_MAX_FLOWS };
 	struct apiary_rt_exec_opts xo = { .sz = sizeof(xo),
-					  .no_counters = opts && opts->no_counters };
+					  .no_counters = opts && opts->no_counters,
+					  .exact = opts && opts->exact };
 	struct apiary_executor ex;
 	int err;
 
@@ -226,4 +227,23 @@ volatile uint64_t *apiary_fuzz_exec_counter(void)
 	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	return p == MAP_FAILED ? NULL : p;
+}
+
+void apiary_fuzz_stats_add(volatile uint64_t *stats, const struct apiary_rt_exec *x,
+			   uint64_t seen[APIARY_FUZZ_NSTATS])
+{
+	uint64_t now[APIARY_FUZZ_NSTATS] = { 0 };
+
+	if (!stats)
+		return;
+	stats[APIARY_FUZZ_STAT_EXECS]++;
+	if (!x)
+		return;
+	now[APIARY_FUZZ_STAT_RUNS] = apiary_rt_exec_runs(x);
+	now[APIARY_FUZZ_STAT_MAP_READS] = apiary_rt_exec_maps_read(x);
+	now[APIARY_FUZZ_STAT_SKIPPED] = apiary_rt_exec_skipped_hooks(x);
+	for (int i = APIARY_FUZZ_STAT_RUNS; i < APIARY_FUZZ_NSTATS; i++) {
+		stats[i] += now[i] - seen[i];
+		seen[i] = now[i];
+	}
 }

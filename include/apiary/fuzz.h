@@ -218,6 +218,8 @@ uint64_t apiary_rt_exec_runs(const struct apiary_rt_exec *x);
 uint64_t apiary_rt_exec_skipped_hooks(const struct apiary_rt_exec *x);
 /* Maps resets read back (syscalls); the others had no write flag set. */
 uint64_t apiary_rt_exec_maps_read(const struct apiary_rt_exec *x);
+/* The flow table's current epoch (fuzzing builds), -1 without one. */
+int64_t apiary_rt_exec_flow_epoch(const struct apiary_rt_exec *x);
 
 /* ---- a fuzzing target: spec + compiled bundle + harness --------------- */
 
@@ -241,6 +243,7 @@ struct apiary_fuzz_target_opts {
 	int cpu;          /* -1: CPU 0 */
 	bool no_counters; /* as apiary_rt_exec_opts */
 	uint32_t max_flows; /* apiary_flows size; 0: APIARY_FUZZ_MAX_FLOWS */
+	bool exact;       /* as apiary_rt_exec_opts (tests) */
 };
 
 /* Flow table size the fuzzing targets load with (apiary_rt_opts.max_flows). */
@@ -260,6 +263,22 @@ void apiary_fuzz_target_close(struct apiary_fuzz_target *t);
  * named by $APIARY_FUZZ_STATS, mmap'ed (the engines' forked children share
  * it). NULL if the variable is unset or the file cannot be mapped. */
 volatile uint64_t *apiary_fuzz_exec_counter(void);
+
+/* Slots of that page (64-bit counters). */
+enum apiary_fuzz_stat {
+	APIARY_FUZZ_STAT_EXECS,     /* executions */
+	APIARY_FUZZ_STAT_RUNS,      /* BPF_PROG_TEST_RUNs they made */
+	APIARY_FUZZ_STAT_MAP_READS, /* maps resets read back (syscalls) */
+	APIARY_FUZZ_STAT_SKIPPED,   /* empty hops left out */
+	APIARY_FUZZ_NSTATS,
+};
+
+/* After one execution: count it, and what executor x (may be NULL) did
+ * since the values in seen (this process's counters; a forked child
+ * inherits them), into the shared page. */
+struct apiary_rt_exec;
+void apiary_fuzz_stats_add(volatile uint64_t *stats, const struct apiary_rt_exec *x,
+			   uint64_t seen[APIARY_FUZZ_NSTATS]);
 
 /* A build described by out_dir/apiary.json (written by apiary_compile)
  * for this spec; apiary_build_free() releases it. */

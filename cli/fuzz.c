@@ -1446,6 +1446,28 @@ int main(int argc, char **argv)
 	err = apiary_fuzz_target_attach(c.bctx.spec, c.bctx.build, &to, &c.tgt, &d);
 	if (err)
 		goto out;
+	if (c.engine == ENGINE_LIBFUZZER) {
+		/* the build whose counters section fits the bundle most closely:
+		 * libFuzzer walks all of it after every run */
+		size_t need = apiary_harness_map_size(c.tgt.harness);
+
+		for (size_t kib = 1; kib <= 4; kib *= 4) {
+			char *small = NULL;
+
+			if (need > kib * 1024)
+				continue;
+			if (asprintf(&small, "%s/fuzz/apiary-fuzz-libfuzzer-%zuk", dir, kib) < 0) {
+				err = -ENOMEM;
+				goto out;
+			}
+			if (!access(small, X_OK)) {
+				free(c.target);
+				c.target = small;
+				break;
+			}
+			free(small);
+		}
+	}
 	/* the target's own rt is not the one bctx loaded: free that one, use
 	 * the target's for checking too (one loaded copy of the bundle) */
 	apiary_rt_free(c.bctx.rt);

@@ -12,6 +12,10 @@
  * accesses. So: keep the updates, merge the arrays into one global in a
  * custom data section (a map libbpf creates), delete the rest.
  *
+ * The same pass adds map write flags (coverage.h): one byte per map of the
+ * module, set before each helper call that may change the map, so the
+ * fuzzing executor resets only the maps a run may have written.
+ *
  * Written with the LLVM-C API so it stays C; IR in, IR or object out.
  */
 #include <errno.h>

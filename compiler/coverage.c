@@ -12,6 +12,10 @@
  * accesses. So: keep the updates, merge the arrays into one global in a
  * custom data section (a map libbpf creates), delete the rest.
  *
+ * The same pass adds map write flags (coverage.h): one byte per map of the
+ * module, set before each helper call that may change the map, so the
+ * fuzzing executor resets only the maps a run may have written.
+ *
  * Written with the LLVM-C API so it stays C; IR in, IR or object out.
  */
 #include <errno.h>
@@ -397,8 +401,8 @@ static int add_write_flags(LLVMModuleRef m, LLVMDIBuilderRef dib, LLVMMetadataRe
 	LLVMTypeRef i8 = LLVMInt8TypeInContext(ctx), i64 = LLVMInt64TypeInContext(ctx);
 	struct vals maps = { 0 }, sites = { 0 };
 	LLVMBuilderRef b = NULL;
-	LLVMValueRef flags, names;
-	LLVMTypeRef fty, nty;
+	LLVMValueRef flags;
+	LLVMTypeRef fty;
 	char *blob = NULL;
 	size_t blen = 0;
 	uint32_t nflags;
@@ -447,10 +451,11 @@ static int add_write_flags(LLVMModuleRef m, LLVMDIBuilderRef dib, LLVMMetadataRe
 
 		attach_dbg(m, dib, cu, flags, APIARY_COV_WRITES, arrty, true, 8);
 	}
-	names = LLVMConstStringInContext(ctx, blob ? blob : "", (unsigned)blen, 1);
-	nty = LLVMTypeOf(names);
-	{
-		LLVMValueRef g = LLVMAddGlobal(m, nty, APIARY_COV_WNAMES);
+	/* no maps, no names: the kernel refuses BTF with a zero-sized variable
+	 * (and libbpf would then load the object without any BTF) */
+	if (blen) {
+		LLVMValueRef names = LLVMConstStringInContext(ctx, blob, (unsigned)blen, 1);
+		LLVMValueRef g = LLVMAddGlobal(m, LLVMTypeOf(names), APIARY_COV_WNAMES);
 		LLVMMetadataRef ch = LLVMDIBuilderCreateBasicType(dib, "char", 4, 8,
 								  DW_ATE_signed_char, LLVMDIFlagZero);
 		LLVMMetadataRef sub = LLVMDIBuilderGetOrCreateSubrange(dib, 0, (int64_t)blen);

@@ -46,7 +46,8 @@ static int datasec_var(const struct btf *btf, const char *sec, const char *var, 
 /*
  * Fill in the map write flags of an open coverage map, if the object has
  * them (objects built before the flags existed have not: nwrites stays 0,
- * which callers read as "every map may have been written"). The names
+ * which callers read as "every map may have been written"). A module
+ * without maps has the one "some map" flag and no names variable. The names
  * blob is checked to hold exactly one '\0'-terminated name per listed map,
  * so apiary_cov_map_write_index() never reads past it.
  */
@@ -55,9 +56,15 @@ static void open_write_flags(const struct btf *btf, size_t vsz, struct apiary_co
 	uint32_t woff, wsize, noff, nsize, names = 0;
 	const char *blob;
 
-	if (datasec_var(btf, APIARY_COV_SECTION, APIARY_COV_WRITES, &woff, &wsize) ||
-	    datasec_var(btf, APIARY_COV_SECTION, APIARY_COV_WNAMES, &noff, &nsize))
+	if (datasec_var(btf, APIARY_COV_SECTION, APIARY_COV_WRITES, &woff, &wsize))
 		return;
+	/* no maps: the pass emits no names (BTF has no zero-sized variables) */
+	if (datasec_var(btf, APIARY_COV_SECTION, APIARY_COV_WNAMES, &noff, &nsize)) {
+		if (wsize != 1)
+			return;
+		noff = woff;
+		nsize = 0;
+	}
 	if (wsize == 0 || (size_t)woff + wsize > vsz || (size_t)noff + nsize > vsz)
 		return;
 	blob = (const char *)m->mem + noff;

@@ -15,6 +15,8 @@
  *   static __u8 apiary_cov_cntrs[ncounters];   one per instrumented edge
  *   static __u8 apiary_cov_writes[nmaps + 1];  map write flags (below)
  *   static char apiary_cov_wnames[];           the maps' names, each ended by '\0'
+ *                                              (absent without maps: BTF has no
+ *                                              zero-sized variables)
  *
  * Map write flags let a fuzzing executor skip resetting maps nobody wrote
  * (a reset costs syscalls; a test run is ~2 us). The pass lists every map

@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 	static uint8_t stdin_buf[STDIN_MAX], own_map[1 << 20];
 	bool under_afl = getenv("__AFL_SHM_ID") != NULL;
 	size_t map_size;
-	int err, first = 1;
+	int err, first = 1, child_first = 1;
 
 	if (argc < 2 || strcmp(argv[1], "-h") == 0) {
 		fprintf(stderr, "usage: %s OBJECT.bpf.o... (test case on stdin or AFL shm)\n"
@@ -130,6 +130,13 @@ int main(int argc, char **argv)
 		const uint8_t *buf = __afl_fuzz_ptr;
 		size_t len;
 		uint8_t *map = under_afl ? __afl_area_ptr : own_map;
+
+		/* each persistent child is forked from the fork server, which
+		 * never runs an input: what the previous child left in the
+		 * kernel (chains, routes) is unknown to this copy */
+		if (child_first && target.exec)
+			apiary_rt_exec_new_process(target.exec);
+		child_first = 0;
 
 		if (buf) {
 			len = *__afl_fuzz_len;

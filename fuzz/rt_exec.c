@@ -929,3 +929,11 @@ int64_t apiary_rt_exec_flow_epoch(const struct apiary_rt_exec *x)
 {
 	return x->flow_epoch ? (int64_t)*x->flow_epoch : -1;
 }
+
+void apiary_rt_exec_new_process(struct apiary_rt_exec *x)
+{
+	for (int h = 0; h < APIARY_NHOOKS; h++)
+		x->cur_perm[h] = -1;
+	x->routes_flipped = true; /* written back at the next reset */
+	x->created_at_purge = 0;  /* at worst the next reset empties the table for real */
+}

@@ -204,6 +204,10 @@ size_t apiary_rt_exec_norderings(const struct apiary_rt_exec *x);
 /* Someone else ran the bundle (the checker): chains and routes are unknown,
  * state is back as at open; the next execution rewrites what it needs. */
 void apiary_rt_exec_forget(struct apiary_rt_exec *x);
+/* A process forked from the one that opened x after another child ran
+ * (AFL++'s fork server): chains, routes and the flow table's count are
+ * unknown here; state maps are read back anyway. */
+void apiary_rt_exec_new_process(struct apiary_rt_exec *x);
 /* Put state and routes back as at open now (what every execution does
  * first), e.g. before handing the bundle to the checker. */
 int apiary_rt_exec_reset(struct apiary_rt_exec *x);

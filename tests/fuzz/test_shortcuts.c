@@ -211,7 +211,7 @@ static void test_same_state(void **state)
 	}
 	assert_int_equal(compared, (size_t)ninputs);
 	fprintf(stderr, "%zu inputs: %llu/%llu test runs (fast/exact), %llu hops left out, "
-			"%llu/%llu map reads, %zu stale flow entries seen, epoch %lld\n",
+			"%llu/%llu map reads, %zu old-epoch flow entries met in comparisons, epoch %lld\n",
 		compared, (unsigned long long)apiary_rt_exec_runs(fast.exec),
 		(unsigned long long)apiary_rt_exec_runs(exact.exec),
 		(unsigned long long)apiary_rt_exec_skipped_hooks(fast.exec),

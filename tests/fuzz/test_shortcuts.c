@@ -30,6 +30,7 @@
 
 #include "apiary/abi.h"
 #include "apiary/fuzz.h"
+#include "apiary/packet.h"
 
 static const char *spec_path;
 static long ninputs = 3000;
@@ -47,53 +48,35 @@ static uint32_t next(void)
 	return (uint32_t)rng;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* One Ethernet/IPv4 frame: TCP (with flags), UDP, or cut short. */
+/* One Ethernet/IPv4 frame (the project's packet builder): TCP with a flag
+ * mix, or UDP; sometimes cut shorter than its IP header. */
 static uint16_t make_frame(uint8_t *f)
 {
 	static const uint16_t ports[] = { 80, 443, 4242, 8443, 1234, 53, 22 };
 	static const uint8_t flags[] = { 0x02, 0x12, 0x10, 0x11, 0x04, 0x03, 0x06, 0x18, 0x01 };
+	struct apiary_pkt_fields pf;
 	uint32_t r = next();
 	bool udp = r % 7 == 0;
-	uint16_t sport = r % 3 == 0 ? (uint16_t)(1024 + next() % 60000) : ports[next() % 7];
-	uint16_t dport = ports[next() % 7];
-	uint16_t plen = (uint16_t)(next() % 3 == 0 ? 6 : next() % 24);
-	uint16_t l4 = udp ? 8 : 20, len = (uint16_t)(14 + 20 + l4 + plen);
+	long len;
 
-	memset(f, 0, 128);
-	f[5] = 2;
-	f[11] = 1;
-	f[12] = 0x08;
-	f[14] = 0x45;
-	put16(f + 16, (uint16_t)(20 + l4 + plen));
-	f[22] = 64;
-	f[23] = udp ? 17 : 6;
-	f[26] = 10;
-	f[29] = (uint8_t)(1 + next() % 3);
-	f[30] = 10;
-	f[33] = (uint8_t)(1 + next() % 3);
-	put16(f + 34, sport);
-	put16(f + 36, dport);
-	if (udp) {
-		put16(f + 38, (uint16_t)(8 + plen));
-	} else {
-		f[46] = 0x50;
-		f[47] = flags[next() % sizeof(flags)];
-		put16(f + 48, 0xffff);
-	}
-	if (plen == 6 && next() % 2)
-		memcpy(f + 34 + l4, "APIARY", 6);
+	apiary_pkt_fields_default(&pf, APIARY_L_ETH | APIARY_L_IPV4 |
+					       (udp ? APIARY_L_UDP : APIARY_L_TCP));
+	memcpy(pf.ip_src, (uint8_t[]){ 10, 0, 0, (uint8_t)(1 + next() % 3) }, 4);
+	memcpy(pf.ip_dst, (uint8_t[]){ 10, 0, 0, (uint8_t)(1 + next() % 3) }, 4);
+	pf.sport = r % 3 == 0 ? (uint16_t)(1024 + next() % 60000) : ports[next() % 7];
+	pf.dport = ports[next() % 7];
+	pf.tcp_flags = flags[next() % sizeof(flags)];
+	pf.payload_len = (uint16_t)(next() % 3 == 0 ? 6 : next() % 24);
+	len = apiary_packet_build(&pf, f, APIARY_INPUT_MAX_FRAME);
+	assert_true(len > pf.payload_len);
+	if (pf.payload_len == 6 && next() % 2)
+		memcpy(f + len - 6, "APIARY", 6);
 	else
-		for (uint16_t i = 0; i < plen; i++)
-			f[34 + l4 + i] = (uint8_t)next();
+		for (uint16_t i = 0; i < pf.payload_len; i++)
+			f[len - pf.payload_len + i] = (uint8_t)next();
 	if (next() % 17 == 0)
 		return (uint16_t)(14 + next() % 20); /* shorter than its IP header */
-	return len;
+	return (uint16_t)len;
 }
 
 static void make_input(struct apiary_input *in)

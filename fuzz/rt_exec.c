@@ -82,6 +82,12 @@ struct apiary_rt_exec {
 	volatile uint32_t *flow_epoch;
 	volatile uint64_t *flow_created;
 	uint64_t created_at_purge;
+	/* every object's write flags, zeroed after each reset */
+	struct {
+		volatile uint8_t *flags;
+		uint32_t n;
+	} wflags[1 + APIARY_MAX_ENFORCERS * APIARY_NVSLOTS];
+	size_t nwflags;
 	struct apiary_cov_map side_cov;
 	struct apiary_cov_map cov[APIARY_MAX_ENFORCERS][APIARY_NVSLOTS];
 	bool has_uncovered;
@@ -450,12 +456,13 @@ static bool any_flag(volatile uint8_t *const *flags, size_t n)
 }
 
 /*
- * Can this map's reset be skipped? Only when every object that has it
- * keeps write flags and none is set (mmap'ed arrays are compared in user
- * space anyway, no syscall). The flow table is emptied by bumping the
- * epoch instead when it was empty at load and only the sidecar wrote it.
+ * Reset map m without a syscall if that is exact; true when done. Nothing
+ * to do when every object that has it keeps write flags and none is set
+ * (mmap'ed arrays are compared in user space anyway). The flow table is
+ * emptied by bumping the epoch when it was empty at load and only the
+ * sidecar wrote it.
  */
-static bool xmap_untouched(struct apiary_rt_exec *x, struct xmap *m)
+static bool xmap_reset_cheaply(struct apiary_rt_exec *x, struct xmap *m)
 {
 	if (m->mem || m->untracked || any_flag(m->flags, m->nflags))
 		return false;
@@ -476,12 +483,8 @@ static bool xmap_untouched(struct apiary_rt_exec *x, struct xmap *m)
 /* Zero every object's write flags: the next run starts from "untouched". */
 static void clear_write_flags(struct apiary_rt_exec *x)
 {
-	if (x->side_cov.nwrites)
-		memset((void *)x->side_cov.writes, 0, x->side_cov.nwrites);
-	for (size_t e = 0; e < APIARY_MAX_ENFORCERS; e++)
-		for (int v = 0; v < APIARY_NVSLOTS; v++)
-			if (x->cov[e][v].nwrites)
-				memset((void *)x->cov[e][v].writes, 0, x->cov[e][v].nwrites);
+	for (size_t i = 0; i < x->nwflags; i++)
+		memset((void *)x->wflags[i].flags, 0, x->wflags[i].n);
 }
 
 /* State and routes as at load; `exact` reads every map back (the checker
@@ -494,7 +497,7 @@ static int reset_state(struct apiary_rt_exec *x, bool exact)
 	for (size_t i = 0; i < x->nmaps && !err; i++) {
 		struct xmap *m = &x->maps[i];
 
-		if (!exact && xmap_untouched(x, m))
+		if (!exact && xmap_reset_cheaply(x, m))
 			continue;
 		if (!m->mem)
 			x->maps_read++;
@@ -682,6 +685,10 @@ static int note_writers(struct apiary_rt_exec *x, struct bpf_object *obj,
 {
 	struct bpf_map *bm;
 
+	if (cov->nwrites) {
+		x->wflags[x->nwflags].flags = cov->writes;
+		x->wflags[x->nwflags++].n = cov->nwrites;
+	}
 	bpf_object__for_each_map(bm, obj) {
 		struct bpf_map_info info;
 		uint32_t len = sizeof(info);
@@ -715,21 +722,26 @@ static int note_writers(struct apiary_rt_exec *x, struct bpf_object *obj,
 	return 0;
 }
 
+/* A variable of the sidecar's coverage section if it has this size. */
+static volatile void *sidecar_var(struct apiary_rt_exec *x, struct bpf_object *side,
+				  const char *name, uint32_t size)
+{
+	uint32_t sz = 0;
+	volatile void *p = apiary_cov_map_var(&x->side_cov, side, name, &sz);
+
+	return sz == size ? p : NULL;
+}
+
 /* Where every object keeps its write flags, and the sidecar's epoch. */
 static int find_writers(struct apiary_rt_exec *x)
 {
 	struct bpf_object *side = apiary_rt_sidecar_object(x->rt);
-	uint32_t sz = 0;
 	int err = 0;
 
 	if (side) {
 		err = note_writers(x, side, &x->side_cov, true);
-		x->flow_epoch = apiary_cov_map_var(&x->side_cov, side, "apiary_flow_epoch", &sz);
-		if (sz != sizeof(uint32_t))
-			x->flow_epoch = NULL;
-		x->flow_created = apiary_cov_map_var(&x->side_cov, side, "apiary_flow_created", &sz);
-		if (sz != sizeof(uint64_t))
-			x->flow_created = NULL;
+		x->flow_epoch = sidecar_var(x, side, "apiary_flow_epoch", sizeof(uint32_t));
+		x->flow_created = sidecar_var(x, side, "apiary_flow_created", sizeof(uint64_t));
 		if (x->flow_created)
 			x->created_at_purge = *x->flow_created;
 	}
@@ -885,14 +897,20 @@ uint32_t apiary_rt_exec_counters(const struct apiary_rt_exec *x, int enforcer, i
 	return x->cov[enforcer][vslot].ncounters;
 }
 
-void apiary_rt_exec_forget(struct apiary_rt_exec *x)
+/* Chains and routes in the kernel are not what x last wrote. */
+static void forget_chains_and_routes(struct apiary_rt_exec *x)
 {
 	for (int h = 0; h < APIARY_NHOOKS; h++)
 		x->cur_perm[h] = -1;
+	x->routes_flipped = true; /* written back at the next reset */
+}
+
+void apiary_rt_exec_forget(struct apiary_rt_exec *x)
+{
+	forget_chains_and_routes(x);
 	for (size_t i = 0; i < x->nmaps; i++)
 		if (!x->maps[i].mem)
 			xmap_record(&x->maps[i]);
-	x->routes_flipped = true; /* written back at the next reset */
 }
 
 uint64_t apiary_rt_exec_slow_resets(const struct apiary_rt_exec *x)
@@ -932,8 +950,6 @@ int64_t apiary_rt_exec_flow_epoch(const struct apiary_rt_exec *x)
 
 void apiary_rt_exec_new_process(struct apiary_rt_exec *x)
 {
-	for (int h = 0; h < APIARY_NHOOKS; h++)
-		x->cur_perm[h] = -1;
-	x->routes_flipped = true; /* written back at the next reset */
-	x->created_at_purge = 0;  /* at worst the next reset empties the table for real */
+	forget_chains_and_routes(x);
+	x->created_at_purge = 0; /* at worst the next reset empties the table for real */
 }

@@ -52,41 +52,59 @@ extern char **environ;
 #define DW_ATE_unsigned 0x08
 #define DW_TAG_volatile_type 0x35
 
-/* Everything the pass deletes, so the used-lists can be filtered first. */
-struct doomed {
+/* A growable array of values: what the pass deletes (so the used-lists can
+ * be filtered first), visited sets, work lists, write sites. */
+struct vals {
 	LLVMValueRef *v;
 	size_t n, cap;
 };
 
-static int doomed_add(struct doomed *d, LLVMValueRef v)
+static int vals_push(struct vals *s, LLVMValueRef v)
 {
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 16;
-		LLVMValueRef *nv = realloc(d->v, cap * sizeof(*nv));
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		LLVMValueRef *nv = realloc(s->v, cap * sizeof(*nv));
 
 		if (!nv)
 			return -ENOMEM;
-		d->v = nv;
-		d->cap = cap;
+		s->v = nv;
+		s->cap = cap;
 	}
-	d->v[d->n++] = v;
+	s->v[s->n++] = v;
 	return 0;
 }
 
-static bool doomed_has(const struct doomed *d, LLVMValueRef v)
+static bool vals_has(const struct vals *s, LLVMValueRef v)
 {
-	for (size_t i = 0; i < d->n; i++)
-		if (d->v[i] == v)
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == v)
 			return true;
 	return false;
 }
 
-/* The global a used-list element refers to, through bitcasts and GEPs. */
-static LLVMValueRef strip_casts(LLVMValueRef v)
+/* Opcode of a cast-like instruction or constant expression, else 0. */
+static LLVMOpcode value_opcode(LLVMValueRef v)
 {
-	while (v && LLVMIsAConstantExpr(v) && LLVMGetNumOperands(v) > 0)
+	if (LLVMIsAInstruction(v))
+		return LLVMGetInstructionOpcode(v);
+	if (LLVMIsAConstantExpr(v))
+		return LLVMGetConstOpcode(v);
+	return 0;
+}
+
+/* The pointer below bitcasts, address space casts and GEPs (instructions
+ * or constant expressions): the global a used-list element refers to; with
+ * typed pointers a map argument is a bitcast of the map global, with
+ * opaque pointers the global itself. */
+static LLVMValueRef strip_ptr(LLVMValueRef v)
+{
+	for (;;) {
+		LLVMOpcode op = value_opcode(v);
+
+		if (op != LLVMBitCast && op != LLVMAddrSpaceCast && op != LLVMGetElementPtr)
+			return v;
 		v = LLVMGetOperand(v, 0);
-	return v;
+	}
 }
 
 static bool name_starts(LLVMValueRef v, const char *prefix)
@@ -110,7 +128,7 @@ static bool section_is(LLVMValueRef g, const char *sec)
  * left. Appending globals cannot be edited in place, so a new one with the
  * same name, section and linkage replaces the old.
  */
-static int filter_list(LLVMModuleRef m, const char *name, const struct doomed *dd, bool ctors)
+static int filter_list(LLVMModuleRef m, const char *name, const struct vals *dd, bool ctors)
 {
 	LLVMValueRef g = LLVMGetNamedGlobal(m, name), init, ng;
 	LLVMValueRef *keep;
@@ -133,9 +151,9 @@ static int filter_list(LLVMModuleRef m, const char *name, const struct doomed *d
 	for (unsigned i = 0; i < n; i++) {
 		LLVMValueRef el = LLVMGetOperand(init, i);
 		/* global_ctors entries are { prio, fn, data }: the function decides */
-		LLVMValueRef target = strip_casts(ctors ? LLVMGetOperand(el, 1) : el);
+		LLVMValueRef target = strip_ptr(ctors ? LLVMGetOperand(el, 1) : el);
 
-		if (!doomed_has(dd, target))
+		if (!vals_has(dd, target))
 			keep[nkeep++] = el;
 	}
 	if (nkeep == n) {
@@ -190,6 +208,32 @@ static void attach_dbg(LLVMModuleRef m, LLVMDIBuilderRef dib, LLVMMetadataRef cu
 	LLVMGlobalSetMetadata(g, LLVMGetMDKindIDInContext(ctx, "dbg", 3), gve);
 }
 
+/*
+ * A static byte array `name` of n bytes in the coverage section, holding
+ * init (NULL: zeros), with debug info whose elements are the C type
+ * `elem` (DWARF encoding enc), so BTF lists it in the section's DATASEC.
+ */
+static LLVMValueRef add_section_bytes(LLVMModuleRef m, LLVMDIBuilderRef dib, LLVMMetadataRef cu,
+				      const char *name, const char *elem, unsigned enc,
+				      const char *init, uint64_t n, unsigned align)
+{
+	LLVMContextRef ctx = LLVMGetModuleContext(m);
+	LLVMTypeRef aty = LLVMArrayType(LLVMInt8TypeInContext(ctx), (unsigned)n);
+	LLVMMetadataRef et = LLVMDIBuilderCreateBasicType(dib, elem, strlen(elem), 8, enc,
+							  LLVMDIFlagZero);
+	LLVMMetadataRef sub = LLVMDIBuilderGetOrCreateSubrange(dib, 0, (int64_t)n);
+	LLVMMetadataRef arrty = LLVMDIBuilderCreateArrayType(dib, n * 8, 8, et, &sub, 1);
+	LLVMValueRef g = LLVMAddGlobal(m, aty, name);
+
+	LLVMSetInitializer(g, init ? LLVMConstStringInContext(ctx, init, (unsigned)n, 1)
+				   : LLVMConstNull(aty));
+	LLVMSetSection(g, APIARY_COV_SECTION);
+	LLVMSetLinkage(g, LLVMInternalLinkage);
+	LLVMSetAlignment(g, align);
+	attach_dbg(m, dib, cu, g, name, arrty, true, 8);
+	return g;
+}
+
 /* Replace the remaining uses of a __start_/__stop_ bound by a pointer into
  * the merged array (its start or its end), then delete it. */
 static void replace_bound(LLVMModuleRef m, const char *name, LLVMValueRef merged,
@@ -221,59 +265,6 @@ static void replace_bound(LLVMModuleRef m, const char *name, LLVMValueRef merged
 #define BPF_FUNC_for_each_map_elem 164
 #define BPF_FUNC_map_lookup_percpu_elem 195
 #define DW_ATE_signed_char 0x06
-
-/* A growable array of values: visited sets, work lists, sites. */
-struct vals {
-	LLVMValueRef *v;
-	size_t n, cap;
-};
-
-static int vals_push(struct vals *s, LLVMValueRef v)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		LLVMValueRef *nv = realloc(s->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		s->v = nv;
-		s->cap = cap;
-	}
-	s->v[s->n++] = v;
-	return 0;
-}
-
-static bool vals_has(const struct vals *s, LLVMValueRef v)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i] == v)
-			return true;
-	return false;
-}
-
-/* Opcode of a cast-like instruction or constant expression, else 0. */
-static LLVMOpcode value_opcode(LLVMValueRef v)
-{
-	if (LLVMIsAInstruction(v))
-		return LLVMGetInstructionOpcode(v);
-	if (LLVMIsAConstantExpr(v))
-		return LLVMGetConstOpcode(v);
-	return 0;
-}
-
-/* The pointer below bitcasts, address space casts and GEPs (instructions
- * or constant expressions): with typed pointers the map argument is a
- * bitcast of the map global, with opaque pointers the global itself. */
-static LLVMValueRef strip_ptr(LLVMValueRef v)
-{
-	for (;;) {
-		LLVMOpcode op = value_opcode(v);
-
-		if (op != LLVMBitCast && op != LLVMAddrSpaceCast && op != LLVMGetElementPtr)
-			return v;
-		v = LLVMGetOperand(v, 0);
-	}
-}
 
 /* The helper id N of a call to `inttoptr (i64 N to ...)`, or -1. */
 static long long helper_id(LLVMValueRef call)
@@ -436,37 +427,14 @@ static int add_write_flags(LLVMModuleRef m, LLVMDIBuilderRef dib, LLVMMetadataRe
 	nflags = (uint32_t)maps.n + 1;
 
 	/* the flags and the names, next to the counters */
-	fty = LLVMArrayType(i8, nflags);
-	flags = LLVMAddGlobal(m, fty, APIARY_COV_WRITES);
-	LLVMSetInitializer(flags, LLVMConstNull(fty));
-	LLVMSetSection(flags, APIARY_COV_SECTION);
-	LLVMSetLinkage(flags, LLVMInternalLinkage);
-	LLVMSetAlignment(flags, 8);
-	{
-		LLVMMetadataRef u8 = LLVMDIBuilderCreateBasicType(dib, "unsigned char", 13, 8,
-								  DW_ATE_unsigned, LLVMDIFlagZero);
-		LLVMMetadataRef sub = LLVMDIBuilderGetOrCreateSubrange(dib, 0, nflags);
-		LLVMMetadataRef arrty = LLVMDIBuilderCreateArrayType(dib, nflags * 8ull, 8, u8,
-								     &sub, 1);
-
-		attach_dbg(m, dib, cu, flags, APIARY_COV_WRITES, arrty, true, 8);
-	}
+	flags = add_section_bytes(m, dib, cu, APIARY_COV_WRITES, "unsigned char", DW_ATE_unsigned,
+				  NULL, nflags, 8);
+	fty = LLVMGlobalGetValueType(flags);
 	/* no maps, no names: the kernel refuses BTF with a zero-sized variable
 	 * (and libbpf would then load the object without any BTF) */
-	if (blen) {
-		LLVMValueRef names = LLVMConstStringInContext(ctx, blob, (unsigned)blen, 1);
-		LLVMValueRef g = LLVMAddGlobal(m, LLVMTypeOf(names), APIARY_COV_WNAMES);
-		LLVMMetadataRef ch = LLVMDIBuilderCreateBasicType(dib, "char", 4, 8,
-								  DW_ATE_signed_char, LLVMDIFlagZero);
-		LLVMMetadataRef sub = LLVMDIBuilderGetOrCreateSubrange(dib, 0, (int64_t)blen);
-		LLVMMetadataRef arrty = LLVMDIBuilderCreateArrayType(dib, blen * 8, 8, ch, &sub, 1);
-
-		LLVMSetInitializer(g, names);
-		LLVMSetSection(g, APIARY_COV_SECTION);
-		LLVMSetLinkage(g, LLVMInternalLinkage);
-		LLVMSetAlignment(g, 1);
-		attach_dbg(m, dib, cu, g, APIARY_COV_WNAMES, arrty, true, 8);
-	}
+	if (blen)
+		add_section_bytes(m, dib, cu, APIARY_COV_WNAMES, "char", DW_ATE_signed_char, blob,
+				  blen, 1);
 
 	/* the sites first, then the stores: the walk must not see them */
 	for (LLVMValueRef f = LLVMGetFirstFunction(m); f && !err; f = LLVMGetNextFunction(f))
@@ -509,7 +477,7 @@ int apiary_cov_transform(struct LLVMOpaqueModule *mod, struct apiary_cov_info *i
 	LLVMContextRef ctx = LLVMGetModuleContext(m);
 	LLVMTypeRef i8 = LLVMInt8TypeInContext(ctx), i32 = LLVMInt32TypeInContext(ctx);
 	LLVMTypeRef i64 = LLVMInt64TypeInContext(ctx);
-	struct doomed dd = { 0 };
+	struct vals dd = { 0 };
 	LLVMValueRef *arrays = NULL, merged = NULL, marker, ctors;
 	LLVMDIBuilderRef dib = NULL;
 	LLVMMetadataRef cu;
@@ -529,7 +497,7 @@ int apiary_cov_transform(struct LLVMOpaqueModule *mod, struct apiary_cov_info *i
 			goto out;
 		}
 		if (section_is(g, SEC_PCS)) {
-			err = doomed_add(&dd, g);
+			err = vals_push(&dd, g);
 			info->npc_tables++;
 		} else if (section_is(g, SEC_CNTRS)) {
 			LLVMTypeRef t = LLVMGlobalGetValueType(g);
@@ -546,7 +514,7 @@ int apiary_cov_transform(struct LLVMOpaqueModule *mod, struct apiary_cov_info *i
 			arrays = na;
 			arrays[narrays++] = g;
 			total += LLVMGetArrayLength(t);
-			err = doomed_add(&dd, g);
+			err = vals_push(&dd, g);
 		}
 		if (err)
 			goto out;
@@ -563,7 +531,7 @@ int apiary_cov_transform(struct LLVMOpaqueModule *mod, struct apiary_cov_info *i
 			goto out;
 		}
 		if (!LLVMIsDeclaration(f) && name_starts(f, "sancov.module_ctor"))
-			err = doomed_add(&dd, f);
+			err = vals_push(&dd, f);
 		if (err)
 			goto out;
 	}
@@ -617,20 +585,9 @@ int apiary_cov_transform(struct LLVMOpaqueModule *mod, struct apiary_cov_info *i
 
 		attach_dbg(m, dib, cu, marker, APIARY_COV_MARKER, vu32, false, 32);
 	}
-	if (total) {
-		LLVMTypeRef aty = LLVMArrayType(i8, (unsigned)total);
-		LLVMMetadataRef u8 = LLVMDIBuilderCreateBasicType(dib, "unsigned char", 13, 8,
-								  DW_ATE_unsigned, LLVMDIFlagZero);
-		LLVMMetadataRef sub = LLVMDIBuilderGetOrCreateSubrange(dib, 0, (int64_t)total);
-		LLVMMetadataRef arrty = LLVMDIBuilderCreateArrayType(dib, total * 8, 8, u8, &sub, 1);
-
-		merged = LLVMAddGlobal(m, aty, APIARY_COV_COUNTERS);
-		LLVMSetInitializer(merged, LLVMConstNull(aty));
-		LLVMSetSection(merged, APIARY_COV_SECTION);
-		LLVMSetLinkage(merged, LLVMInternalLinkage);
-		LLVMSetAlignment(merged, 8);
-		attach_dbg(m, dib, cu, merged, APIARY_COV_COUNTERS, arrty, true, 8);
-	}
+	if (total)
+		merged = add_section_bytes(m, dib, cu, APIARY_COV_COUNTERS, "unsigned char",
+					   DW_ATE_unsigned, NULL, total, 8);
 	for (size_t i = 0; i < narrays; i++) {
 		LLVMValueRef old = arrays[i];
 		uint64_t n = LLVMGetArrayLength(LLVMGlobalGetValueType(old));

@@ -12,7 +12,6 @@
  * usage: test_fuzz_rt_exec SPEC
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +22,7 @@
 #include <cmocka.h>
 
 #include "apiary/fuzz.h"
+#include "common.h"
 
 /* Allocation counter: the test is linked with --wrap for these. */
 static long allocs;
@@ -52,7 +52,7 @@ void *__wrap_realloc(void *p, size_t n)
 }
 
 static const char *spec_path;
-static char dir[] = "/tmp/apiary-rtexec-XXXXXX";
+static struct apiary_bundle_ctx bundle;
 static struct apiary_spec *spec;
 static struct apiary_build *build;
 static struct apiary_fuzz_target tgt;
@@ -77,35 +77,31 @@ static long encode(const char *hex, uint8_t *buf, size_t size)
 	return apiary_input_encode(&in, buf, size);
 }
 
+/* The bundle compiled with counters into a temporary directory, and the
+ * fuzzing target on it. */
 static int setup(void **state)
 {
-	struct apiary_build_opts bo = { .sz = sizeof(bo), .coverage = true, .out_dir = dir };
+	struct apiary_bundle_opts bo = { .sz = sizeof(bo), .coverage = true, .cpu = 0 };
 	struct apiary_fuzz_target_opts to = { .sz = sizeof(to), .cpu = 0 };
 	struct apiary_diags d;
 	int err;
 
 	apiary_diags_init(&d);
-	if (!mkdtemp(dir))
-		return -1;
-	err = apiary_spec_load(spec_path, &spec, &d);
-	err = err ?: apiary_compile(spec, &bo, &build, &d);
-	err = err ?: apiary_fuzz_target_attach(spec, build, &to, &tgt, &d);
+	err = apiary_bundle_open(spec_path, &bo, &bundle, &d);
+	if (!err) {
+		spec = bundle.spec;
+		build = bundle.build;
+		err = apiary_fuzz_target_attach(spec, build, &to, &tgt, &d);
+	}
 	apiary_diags_print(&d, stderr);
 	apiary_diags_free(&d);
 	return err;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	apiary_fuzz_target_close(&tgt);
-	apiary_build_free(build);
-	apiary_spec_free(spec);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	apiary_bundle_close(&bundle);
 	return 0;
 }
 
@@ -210,7 +206,7 @@ static void test_metadata(void **state)
 	struct apiary_diags d;
 
 	apiary_diags_init(&d);
-	assert_int_equal(apiary_build_from_metadata(spec, dir, &b, &d), 0);
+	assert_int_equal(apiary_build_from_metadata(spec, bundle.tmp_dir, &b, &d), 0);
 	assert_string_equal(b->bundle_hash_hex, build->bundle_hash_hex);
 	assert_int_equal(b->nprogs, build->nprogs);
 	assert_true(b->coverage);

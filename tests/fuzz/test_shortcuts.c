@@ -18,7 +18,6 @@
  * usage: test_fuzz_shortcuts SPEC [INPUTS]
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,12 +30,11 @@
 #include "apiary/abi.h"
 #include "apiary/fuzz.h"
 #include "apiary/packet.h"
+#include "common.h"
 
 static const char *spec_path;
 static long ninputs = 3000;
-static char dir[] = "/tmp/apiary-shortcuts-XXXXXX";
-static struct apiary_spec *spec;
-static struct apiary_build *build;
+static struct apiary_bundle_ctx bundle;
 static struct apiary_fuzz_target fast, exact;
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
@@ -112,26 +110,20 @@ static bool flows_agree(const struct apiary_map_change *c, uint32_t epoch)
 	return !memcmp(&a, &b, sizeof(a));
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
+/* The bundle compiled with counters (into a temporary directory) and
+ * loaded twice more, as the fast and the exact target. */
 static int setup(void **state)
 {
-	struct apiary_build_opts bo = { .sz = sizeof(bo), .coverage = true, .out_dir = dir };
+	struct apiary_bundle_opts bo = { .sz = sizeof(bo), .coverage = true, .cpu = 0 };
 	struct apiary_fuzz_target_opts to = { .sz = sizeof(to), .cpu = 0 };
 	struct apiary_diags d;
 	int err;
 
 	apiary_diags_init(&d);
-	if (!mkdtemp(dir))
-		return -1;
-	err = apiary_spec_load(spec_path, &spec, &d);
-	err = err ?: apiary_compile(spec, &bo, &build, &d);
-	err = err ?: apiary_fuzz_target_attach(spec, build, &to, &fast, &d);
+	err = apiary_bundle_open(spec_path, &bo, &bundle, &d);
+	err = err ?: apiary_fuzz_target_attach(bundle.spec, bundle.build, &to, &fast, &d);
 	to.exact = true;
-	err = err ?: apiary_fuzz_target_attach(spec, build, &to, &exact, &d);
+	err = err ?: apiary_fuzz_target_attach(bundle.spec, bundle.build, &to, &exact, &d);
 	apiary_diags_print(&d, stderr);
 	apiary_diags_free(&d);
 	return err;
@@ -141,9 +133,7 @@ static int teardown(void **state)
 {
 	apiary_fuzz_target_close(&fast);
 	apiary_fuzz_target_close(&exact);
-	apiary_build_free(build);
-	apiary_spec_free(spec);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	apiary_bundle_close(&bundle);
 	return 0;
 }
 

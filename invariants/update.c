@@ -21,8 +21,9 @@
  * classifier's hook matches the classifier, cut into incarnations by the
  * same rules the sidecar implements (abi.h, struct apiary_pins): at the
  * classifier's hook, a SYN without ACK after FIN/RST, or more than `idle`
- * ticks of silence, starts a new one. The model is computed here from the packets, not read
- * from the kernel, so a sidecar that pins wrongly is caught.
+ * ticks of silence, starts a new one. The model is computed here from the
+ * packets, not read from the kernel, so a sidecar that pins wrongly is
+ * caught.
  *
  * Findings:
  *   - flow-consistent E, sidecar path: an incarnation handled by two
@@ -326,8 +327,7 @@ static size_t incarnations(const struct updater *u, const struct apiary_input *i
 		uint8_t key[37];
 		size_t s;
 		struct finc *fi;
-
-		bool at_classifier = false;
+		bool at_classifier = false; /* the event's path ran the classifier's hook */
 
 		for (size_t i = 0; i < r->nouts; i++) {
 			if (r->out_event[i] != (int)e)

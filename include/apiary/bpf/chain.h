@@ -202,7 +202,8 @@ static __always_inline void apiary__pin_all(struct apiary_flow *f)
  * full. Deployed sidecars do not have it. */
 volatile __u32 apiary_flow_epoch SEC(".data.apiary_cov");
 /* Flows created so far: the executor empties the table for real before
- * old entries could fill it (coverage.h: a full table takes other edges). */
+ * old entries could fill it (a full table would take the reclaim path, so
+ * coverage would depend on history again). */
 volatile __u64 apiary_flow_created SEC(".data.apiary_cov");
 static struct apiary_flow apiary__no_flow;
 #define APIARY__FLOW_EPOCH apiary_flow_epoch

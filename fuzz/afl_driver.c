@@ -153,7 +153,7 @@ int main(int argc, char **argv)
 		if (len > STDIN_MAX)
 			len = STDIN_MAX; /* afl-fuzz's own limit is 1 MiB too */
 		run_one(h, link.case_buf, len, link.map, map_size, &res);
-		apiary_fuzz_stats_add(execs, target.exec, seen);
+		apiary_fuzz_count_exec(execs, target.exec, plain, seen);
 		afl_link_done();
 	}
 out:

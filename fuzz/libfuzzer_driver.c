@@ -123,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int err;
 
 	err = apiary_harness_exec(harness, data, size, extra_counters, map_size, &res);
-	apiary_fuzz_stats_add(execs, target.exec, seen);
+	apiary_fuzz_count_exec(execs, target.exec, plain, seen);
 
 	if (err) {
 		fprintf(stderr, "apiary-fuzz-libfuzzer: execution failed: %s\n", strerror(-err));

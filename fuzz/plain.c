@@ -33,6 +33,7 @@ struct apiary_plain {
 	bool has_uncovered;
 	struct apiary_outcome out;
 	uint8_t cur[OUT_ROOM]; /* frame handed to the next program */
+	uint64_t runs;	       /* BPF_PROG_TEST_RUNs made */
 };
 
 /* Open, load and map one object; its XDP and tc programs join the list. */
@@ -147,6 +148,7 @@ static int run_event(struct apiary_plain *p, struct apiary_harness *h, size_t id
 		if (p->progs[i].xdp != xdp)
 			continue;
 		err = bpf_prog_test_run_opts(p->progs[i].fd, &t);
+		p->runs++;
 		if (err)
 			return err;
 		o->verdict = (int)t.retval;
@@ -202,6 +204,11 @@ int apiary_plain_attach(struct apiary_plain *p, struct apiary_harness *h)
 size_t apiary_plain_nprogs(const struct apiary_plain *p)
 {
 	return p->nprogs;
+}
+
+uint64_t apiary_plain_runs(const struct apiary_plain *p)
+{
+	return p->runs;
 }
 
 int apiary_plain_prog_fd(const struct apiary_plain *p, size_t i)

@@ -229,19 +229,21 @@ volatile uint64_t *apiary_fuzz_exec_counter(void)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-void apiary_fuzz_stats_add(volatile uint64_t *stats, const struct apiary_rt_exec *x,
-			   uint64_t seen[APIARY_FUZZ_NSTATS])
+void apiary_fuzz_count_exec(volatile uint64_t *stats, const struct apiary_rt_exec *x,
+			    const struct apiary_plain *p, uint64_t seen[APIARY_FUZZ_NSTATS])
 {
 	uint64_t now[APIARY_FUZZ_NSTATS] = { 0 };
 
 	if (!stats)
 		return;
 	stats[APIARY_FUZZ_STAT_EXECS]++;
-	if (!x)
-		return;
-	now[APIARY_FUZZ_STAT_RUNS] = apiary_rt_exec_runs(x);
-	now[APIARY_FUZZ_STAT_MAP_READS] = apiary_rt_exec_maps_read(x);
-	now[APIARY_FUZZ_STAT_SKIPPED] = apiary_rt_exec_skipped_hooks(x);
+	if (x) {
+		now[APIARY_FUZZ_STAT_RUNS] = apiary_rt_exec_runs(x);
+		now[APIARY_FUZZ_STAT_MAP_READS] = apiary_rt_exec_maps_read(x);
+		now[APIARY_FUZZ_STAT_SKIPPED] = apiary_rt_exec_skipped_hooks(x);
+	} else if (p) {
+		now[APIARY_FUZZ_STAT_RUNS] = apiary_plain_runs(p);
+	}
 	for (int i = APIARY_FUZZ_STAT_RUNS; i < APIARY_FUZZ_NSTATS; i++) {
 		stats[i] += now[i] - seen[i];
 		seen[i] = now[i];

@@ -161,6 +161,8 @@ void apiary_plain_free(struct apiary_plain *p);
 void apiary_plain_executor(struct apiary_plain *p, struct apiary_executor *ex);
 int apiary_plain_attach(struct apiary_plain *p, struct apiary_harness *h);
 size_t apiary_plain_nprogs(const struct apiary_plain *p);
+/* BPF_PROG_TEST_RUNs made so far. */
+uint64_t apiary_plain_runs(const struct apiary_plain *p);
 int apiary_plain_prog_fd(const struct apiary_plain *p, size_t i);
 const struct apiary_cov_map *apiary_plain_cov(const struct apiary_plain *p, size_t object);
 
@@ -277,12 +279,13 @@ enum apiary_fuzz_stat {
 	APIARY_FUZZ_NSTATS,
 };
 
-/* After one execution: count it, and what executor x (may be NULL) did
- * since the values in seen (this process's counters; a forked child
- * inherits them), into the shared page. */
+/* After one execution: count it, and what the executor (x for a bundle,
+ * else p for plain objects) did since the totals in seen (this process's;
+ * a forked child inherits them), into the shared page (stats may be NULL:
+ * nothing to do). */
 struct apiary_rt_exec;
-void apiary_fuzz_stats_add(volatile uint64_t *stats, const struct apiary_rt_exec *x,
-			   uint64_t seen[APIARY_FUZZ_NSTATS]);
+void apiary_fuzz_count_exec(volatile uint64_t *stats, const struct apiary_rt_exec *x,
+			    const struct apiary_plain *p, uint64_t seen[APIARY_FUZZ_NSTATS]);
 
 /* A build described by out_dir/apiary.json (written by apiary_compile)
  * for this spec; apiary_build_free() releases it. */

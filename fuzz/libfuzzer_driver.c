@@ -28,6 +28,8 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
 
 __attribute__((section("__libfuzzer_extra_counters"), used))
 static uint8_t extra_counters[MAX_COUNTERS];
@@ -38,6 +40,8 @@ static struct apiary_harness *harness;
 static size_t map_size;
 static volatile uint64_t *execs;
 static uint64_t seen[APIARY_FUZZ_NSTATS];
+/* APIARY_FUZZ_RAW_MUTATION=1: libFuzzer's byte mutations only (to compare) */
+static bool raw_mutation;
 
 /* A bundle apiary-fuzz compiled: APIARY_FUZZ_SPEC, APIARY_FUZZ_BUILD. */
 static int open_bundle(const char *spec, struct apiary_diags *d)
@@ -64,6 +68,7 @@ static int open_bundle(const char *spec, struct apiary_diags *d)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *env = getenv("APIARY_FUZZ_OBJECTS"), *spec = getenv("APIARY_FUZZ_SPEC");
+	const char *raw = getenv("APIARY_FUZZ_RAW_MUTATION");
 	char *list, *save = NULL;
 	const char *objs[64];
 	size_t n = 0;
@@ -71,6 +76,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct apiary_diags d;
 	int err;
 
+	raw_mutation = raw && *raw && strcmp(raw, "0");
 	if (spec && *spec) {
 		apiary_diags_init(&d);
 		err = open_bundle(spec, &d);
@@ -135,4 +141,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	return 0;
+}
+
+/* Event-aware mutation (fuzz/mutate.c): libFuzzer's own mutator works
+ * inside one frame at a time, its dictionary included. No custom
+ * crossover: libFuzzer would also call it from inside a frame's mutation
+ * and splice whole inputs into frames. */
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+	if (raw_mutation)
+		return LLVMFuzzerMutate(data, size, max_size);
+	return apiary_input_mutate(data, size, max_size, seed, LLVMFuzzerMutate);
 }

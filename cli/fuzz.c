@@ -777,8 +777,9 @@ static int start_engines(struct campaign *c, const char *seeds, const char *dict
 			argv[na++] = "-print_pcs=0";
 			/* counters as seen / not seen: with hit-count classes a
 			 * sequence that repeats an event "covers" more, so the
-			 * corpus fills with repeats (~3 test runs per execution
-			 * against ~1 without, on one program; fuzz/README.md) */
+			 * corpus fills with repeats (~2 test runs per execution
+			 * against ~1 without on one program, and slower to the
+			 * deep condition; fuzz/README.md) */
 			argv[na++] = "-use_counters=0";
 			argv[na++] = corpus;
 			if (!c->resume)

@@ -15,7 +15,8 @@
  * A violation (the plain executor's marker verdict) is reported to AFL as
  * a crash (abort()). In bundle mode invariants are checked by apiary-fuzz
  * on the queue, not here: a crash of this target is a harness bug.
- * Outside afl-fuzz it reads one test case from stdin, so a crash found by
+ * With objects, APIARY_FUZZ_NO_VIOLATION=1 makes no verdict a violation
+ * (for rate benchmarks). Outside afl-fuzz it reads one test case from stdin, so a crash found by
  * AFL replays with `apiary-fuzz-afl OBJ... < crashes/id:...`.
  */
 #include <errno.h>
@@ -110,7 +111,11 @@ int main(int argc, char **argv)
 		err = open_bundle(argc, argv, &target, &d);
 		h = target.harness;
 	} else {
-		err = apiary_plain_open((const char *const *)argv + 1, (size_t)argc - 1, NULL,
+		const char *nv = getenv("APIARY_FUZZ_NO_VIOLATION");
+		struct apiary_plain_opts popts = { .sz = sizeof(popts),
+						   .no_violation = nv && *nv && strcmp(nv, "0") };
+
+		err = apiary_plain_open((const char *const *)argv + 1, (size_t)argc - 1, &popts,
 					&plain, &d);
 		if (!err) {
 			apiary_plain_executor(plain, &ex);

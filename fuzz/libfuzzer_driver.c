@@ -4,6 +4,8 @@
  *   APIARY_FUZZ_OBJECTS=a.o:b.o apiary-fuzz-libfuzzer [libFuzzer flags] [CORPUS]
  *   APIARY_FUZZ_SPEC=bundle.spec APIARY_FUZZ_BUILD=DIR [APIARY_FUZZ_CPU=N]
  *   [APIARY_FUZZ_NO_COUNTERS=1] apiary-fuzz-libfuzzer [...]   a compiled bundle
+ * With objects, APIARY_FUZZ_NO_VIOLATION=1 makes no verdict a violation,
+ * so a rate benchmark runs its whole time instead of stopping at a find.
  *
  * Linked with clang -fsanitize=fuzzer, but this file and the libraries are
  * not compiled with it: the only coverage libFuzzer sees are the BPF
@@ -28,8 +30,6 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
 
 __attribute__((section("__libfuzzer_extra_counters"), used))
 static uint8_t extra_counters[MAX_COUNTERS];
@@ -40,8 +40,6 @@ static struct apiary_harness *harness;
 static size_t map_size;
 static volatile uint64_t *execs;
 static uint64_t seen[APIARY_FUZZ_NSTATS];
-/* APIARY_FUZZ_RAW_MUTATION=1: libFuzzer's byte mutations only (to compare) */
-static bool raw_mutation;
 
 /* A bundle apiary-fuzz compiled: APIARY_FUZZ_SPEC, APIARY_FUZZ_BUILD. */
 static int open_bundle(const char *spec, struct apiary_diags *d)
@@ -68,7 +66,8 @@ static int open_bundle(const char *spec, struct apiary_diags *d)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *env = getenv("APIARY_FUZZ_OBJECTS"), *spec = getenv("APIARY_FUZZ_SPEC");
-	const char *raw = getenv("APIARY_FUZZ_RAW_MUTATION");
+	const char *nv;
+	struct apiary_plain_opts popts = { .sz = sizeof(popts) };
 	char *list, *save = NULL;
 	const char *objs[64];
 	size_t n = 0;
@@ -76,7 +75,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct apiary_diags d;
 	int err;
 
-	raw_mutation = raw && *raw && strcmp(raw, "0");
 	if (spec && *spec) {
 		apiary_diags_init(&d);
 		err = open_bundle(spec, &d);
@@ -93,11 +91,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 				"or APIARY_FUZZ_SPEC and APIARY_FUZZ_BUILD\n");
 		exit(2);
 	}
+	nv = getenv("APIARY_FUZZ_NO_VIOLATION");
+	popts.no_violation = nv && *nv && strcmp(nv, "0");
 	list = strdup(env);
 	for (char *t = strtok_r(list, ":", &save); t && n < 64; t = strtok_r(NULL, ":", &save))
 		objs[n++] = t;
 	apiary_diags_init(&d);
-	err = apiary_plain_open(objs, n, NULL, &plain, &d);
+	err = apiary_plain_open(objs, n, &popts, &plain, &d);
 	if (!err) {
 		apiary_plain_executor(plain, &ex);
 		err = apiary_harness_new(&ex, NULL, &harness);
@@ -141,15 +141,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	return 0;
-}
-
-/* Event-aware mutation (fuzz/mutate.c): libFuzzer's own mutator works
- * inside one frame at a time, its dictionary included. No custom
- * crossover: libFuzzer would also call it from inside a frame's mutation
- * and splice whole inputs into frames. */
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
-{
-	if (raw_mutation)
-		return LLVMFuzzerMutate(data, size, max_size);
-	return apiary_input_mutate(data, size, max_size, seed, LLVMFuzzerMutate);
 }

@@ -52,18 +52,6 @@ int apiary_input_decode(const uint8_t *buf, size_t len, struct apiary_input *in)
 /* Encode into buf; returns the length, or -ENOSPC if size is too small. */
 long apiary_input_encode(const struct apiary_input *in, uint8_t *buf, size_t size);
 
-/* Structure-aware mutation (fuzz/mutate.c), for the engines' custom-mutator
- * hooks. mutate_bytes is the engine's own byte mutator (libFuzzer's
- * LLVMFuzzerMutate): mutate size bytes of data in place, up to max_size,
- * and return the new size. */
-typedef size_t (*apiary_bytes_mutator)(uint8_t *data, size_t size, size_t max_size);
-/* Mutate the input in buf (len bytes, room for max) and return its new
- * length: usually one event's frame, else the ordering, update point, a
- * hook, or whole events (duplicate, delete, swap); bytes that are not an
- * Apiary input get mutate_bytes alone. Same seed, same result. */
-size_t apiary_input_mutate(uint8_t *buf, size_t len, size_t max, uint32_t seed,
-			   apiary_bytes_mutator mutate_bytes);
-
 /* Lowercase hex of n bytes ("" for n == 0); malloc'd, NULL on failure. */
 char *apiary_hex(const uint8_t *p, size_t n);
 /* Parse hex into out: the byte count, -EINVAL for odd length or a non-hex

@@ -16,11 +16,11 @@
  * a crash (abort()). In bundle mode invariants are checked by apiary-fuzz
  * on the queue, not here: a crash of this target is a harness bug.
  * With objects, APIARY_FUZZ_NO_VIOLATION=1 makes no verdict a violation
- * (for rate benchmarks). Outside afl-fuzz it reads one test case from stdin, so a crash found by
- * AFL replays with `apiary-fuzz-afl OBJ... < crashes/id:...`.
+ * (for rate benchmarks). Outside afl-fuzz it reads one test case from
+ * stdin, so a crash found by AFL replays with
+ * `apiary-fuzz-afl OBJ... < crashes/id:...`.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +37,7 @@ __attribute__((used)) static const char afl_defer_sig[] = "##SIG_AFL_DEFER_FORKS
 
 #define STDIN_MAX (1 << 20)
 #define AFL_DEFAULT_MAP 65536
-/* the smallest map worth reporting (afl-fuzz rounds small ones up) */
+/* a floor for the map size reported: smaller gains nothing */
 #define AFL_MIN_MAP 64
 
 /* Print the diagnostics of a failed setup (this is a CLI, not library). */

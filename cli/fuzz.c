@@ -1201,6 +1201,15 @@ static int candidate(struct campaign *c, const char *path, bool crash)
 	if (!crash)
 		c->queue++;
 	if (apiary_input_decode(buf, n, &in)) {
+		if (crash && !hset_has(&c->checked, h)) {
+			/* the target runs nothing for these: crashing on one is a
+			 * harness bug all the more; the store keeps decoded inputs
+			 * only, so the file stays where the engine put it */
+			c->harness_bugs++;
+			fprintf(stderr, "%sapiary-fuzz: HARNESS BUG: the fuzzing target crashed on %s, "
+					"which is not an Apiary input (kept there, not stored)\n",
+				c->tty ? "\n" : "", path);
+		}
 		mark_checked(c, h);
 		return 0;
 	}

@@ -24,14 +24,25 @@
 
 /* What a persistent child reports after each run: stopped by SIGSTOP. */
 #define STATUS_RAN ((SIGSTOP << 8) | 0x7f)
-/* Workers that died before taking a request, in a row, before giving up
- * (a worker that cannot even start would be respawned forever). */
-#define MAX_IDLE_DEATHS 3
+/* Workers in a row that died before finishing a single run, before giving
+ * up (one that cannot even start would be respawned forever). */
+#define MAX_FUTILE_WORKERS 3
 
-/* Shared by the supervisor and its worker: is a run in progress, so that
- * afl-fuzz is waiting for its status? */
-static volatile int *in_run;
+/* Shared by the supervisor and its worker: is a run in progress (afl-fuzz
+ * is waiting for its status), and how many runs have finished. */
+struct link_shared {
+	int in_run;
+	uint64_t runs;
+};
+static volatile struct link_shared *shared;
 static pid_t worker_pid;
+/* The worker holds signals sent from outside (a kill(1), say) back while
+ * it talks to afl-fuzz: one landing between taking a request and sending
+ * the pid, or between sending the status and saying so in shared, would
+ * make the supervisor answer wrongly and derail the protocol. Held back,
+ * it lands in the next run and is reported as that run's crash. Faults
+ * (SIGSEGV from the code itself) and SIGKILL are never held back. */
+static sigset_t all_signals, run_signals;
 
 bool afl_link_wanted(void)
 {
@@ -86,13 +97,14 @@ static int read_u32(int fd, uint32_t *v)
 static int supervise(void)
 {
 	pid_t supervisor = getpid();
-	int idle_deaths = 0;
+	int futile = 0;
 
 	for (;;) {
+		uint64_t runs_before = shared->runs;
 		int status;
 		pid_t pid;
 
-		*in_run = 0;
+		shared->in_run = 0;
 		pid = fork();
 		if (pid < 0) {
 			fprintf(stderr, "apiary-fuzz-afl: fork: %s\n", strerror(errno));
@@ -104,23 +116,27 @@ static int supervise(void)
 			if (getppid() != supervisor)
 				_exit(1);
 			worker_pid = getpid();
+			sigfillset(&all_signals);
+			sigprocmask(SIG_BLOCK, &all_signals, &run_signals);
 			return 0;
 		}
 		while (waitpid(pid, &status, 0) < 0)
 			if (errno != EINTR)
 				_exit(1);
-		if (*in_run) {
+		if (shared->in_run) {
 			/* a crash or a timeout's SIGKILL: what afl-fuzz awaits */
-			idle_deaths = 0;
+			futile = 0;
 			if (write_u32(STATUS_FD, (uint32_t)status))
 				_exit(0);
 			continue;
 		}
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			_exit(0); /* afl-fuzz closed the pipe: the campaign is over */
-		if (++idle_deaths >= MAX_IDLE_DEATHS) {
-			fprintf(stderr, "apiary-fuzz-afl: worker keeps dying before a run (status 0x%x)\n",
-				status);
+		/* died between runs (killed from outside): fine if it ran */
+		futile = shared->runs == runs_before ? futile + 1 : 0;
+		if (futile >= MAX_FUTILE_WORKERS) {
+			fprintf(stderr, "apiary-fuzz-afl: %d workers in a row died before finishing a run "
+					"(last status 0x%x)\n", futile, status);
 			_exit(1);
 		}
 	}
@@ -166,9 +182,9 @@ int afl_link_start(size_t map_size, struct afl_link *l)
 	/* the supervisor dies with afl-fuzz, its worker with the supervisor:
 	 * nothing outlives a campaign that is killed */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	in_run = mmap(NULL, sizeof(*in_run), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		      -1, 0);
-	if (in_run == MAP_FAILED) {
+	if (shared == MAP_FAILED) {
 		fprintf(stderr, "apiary-fuzz-afl: mmap: %s\n", strerror(errno));
 		return -errno;
 	}
@@ -183,17 +199,18 @@ bool afl_link_next(void)
 	 * supervisor has reaped that one already */
 	if (read_u32(FORKSRV_FD, &was_killed))
 		return false;
-	*in_run = 1;
+	shared->in_run = 1;
 	if (write_u32(STATUS_FD, (uint32_t)worker_pid))
 		return false;
+	sigprocmask(SIG_SETMASK, &run_signals, NULL);
 	return true;
 }
 
 void afl_link_done(void)
 {
-	/* status first: if this process dies before in_run is cleared, the
-	 * supervisor would answer a second time, so nothing sits between */
+	sigprocmask(SIG_BLOCK, &all_signals, NULL);
 	if (write_u32(STATUS_FD, STATUS_RAN))
 		_exit(0);
-	*in_run = 0;
+	shared->in_run = 0;
+	shared->runs++;
 }

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -252,28 +253,25 @@ static int gen_wrapper(FILE *f, const struct apiary_spec *s, const void *arg,
 	return apiary_gen_wrapper(f, s, arg, d);
 }
 
-/* clang -target bpf ... -c src -o out (IR with -emit-llvm). */
+/* clang -target bpf ... -c src -o out (IR with -emit-llvm). src_dir: the
+ * directory of the enforcer's own source, if any. */
 static int run_clang(struct ctx *c, const struct apiary_loc *loc, const char *who,
-		     const char *src, const char *out, bool emit_llvm)
+		     const char *src, const char *src_dir, const char *out, bool emit_llvm)
 {
-	char *inc = NULL, *outinc = NULL, *prefix_map = NULL;
-	int err;
+	char *inc = NULL, *outinc = NULL, *maps[3] = { NULL, NULL, NULL };
+	int err = -ENOMEM;
 
-	if (asprintf(&inc, "-I%s", APIARY_INCLUDE_DIR) < 0)
-		return -ENOMEM;
-	if (asprintf(&outinc, "-I%s", c->b->out_dir) < 0) {
-		free(inc);
-		return -ENOMEM;
-	}
-	/* The build directory (often a fresh temporary one) must not reach the
-	 * objects' debug info: the bundle hash would differ from run to run. */
-	if (asprintf(&prefix_map, "-fdebug-prefix-map=%s=/apiary-build", c->b->out_dir) < 0) {
-		free(inc);
-		free(outinc);
-		return -ENOMEM;
-	}
+	/* Where the build, the headers and the sources happen to be (a fresh
+	 * temporary directory, another checkout) must not reach the objects'
+	 * debug info: the bundle hash would differ from place to place. */
+	if (asprintf(&inc, "-I%s", APIARY_INCLUDE_DIR) < 0 ||
+	    asprintf(&outinc, "-I%s", c->b->out_dir) < 0 ||
+	    asprintf(&maps[0], "-fdebug-prefix-map=%s=/apiary-build", c->b->out_dir) < 0 ||
+	    asprintf(&maps[1], "-fdebug-prefix-map=%s=/apiary-include", APIARY_INCLUDE_DIR) < 0 ||
+	    (src_dir && asprintf(&maps[2], "-fdebug-prefix-map=%s=/apiary-src", src_dir) < 0))
+		goto out;
 	{
-		char *argv[20];
+		char *argv[24];
 		int n = 0;
 
 		argv[n++] = (char *)c->clang;
@@ -281,8 +279,13 @@ static int run_clang(struct ctx *c, const struct apiary_loc *loc, const char *wh
 		argv[n++] = "bpf";
 		argv[n++] = "-O2";
 		argv[n++] = "-g";
+		/* DWARF 5 line tables carry an MD5 of each file, and the wrapper's
+		 * text names the source by its absolute path */
+		argv[n++] = "-gdwarf-4";
 		argv[n++] = "-fno-color-diagnostics";
-		argv[n++] = prefix_map;
+		for (int i = 0; i < 3; i++)
+			if (maps[i])
+				argv[n++] = maps[i];
 		argv[n++] = "-I" APIARY_BPF_MULTIARCH;
 		argv[n++] = inc;
 		argv[n++] = outinc;
@@ -300,9 +303,11 @@ static int run_clang(struct ctx *c, const struct apiary_loc *loc, const char *wh
 		argv[n] = NULL;
 		err = run_step(c, loc, who, "compiling to BPF", argv);
 	}
+out:
 	free(inc);
 	free(outinc);
-	free(prefix_map);
+	for (int i = 0; i < 3; i++)
+		free(maps[i]);
 	return err;
 }
 
@@ -385,7 +390,7 @@ static int build_source(struct ctx *c, struct apiary_build_prog *bp,
 			const struct apiary_enforcer *en, const struct apiary_code *code)
 {
 	char base[300], id[128], who[200], src_name[320];
-	char *src_abs = NULL, *cfile = NULL, *bc = NULL, *obj = NULL;
+	char *src_abs = NULL, *src_dir = NULL, *cfile = NULL, *bc = NULL, *obj = NULL;
 	struct apiary_gen_prog gp;
 	struct apiary_irpass_opts io;
 	int err;
@@ -413,7 +418,12 @@ static int build_source(struct ctx *c, struct apiary_build_prog *bp,
 		err = -ENOMEM;
 		goto out;
 	}
-	err = run_clang(c, &code->path.loc, who, cfile, bc, true);
+	src_dir = strdup(src_abs);
+	if (!src_dir) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = run_clang(c, &code->path.loc, who, cfile, dirname(src_dir), bc, true);
 	if (err)
 		goto out;
 
@@ -435,6 +445,7 @@ static int build_source(struct ctx *c, struct apiary_build_prog *bp,
 	bp->object_path = obj;
 	obj = NULL;
 out:
+	free(src_dir);
 	free(cfile);
 	free(bc);
 	free(obj);
@@ -451,10 +462,10 @@ static int build_sidecar(struct ctx *c, const char *side_c)
 	int err;
 
 	if (!c->opts->coverage)
-		return run_clang(c, NULL, "sidecar", side_c, c->b->sidecar_object, false);
+		return run_clang(c, NULL, "sidecar", side_c, NULL, c->b->sidecar_object, false);
 	if (asprintf(&bc, "%s/sidecar.bc", c->b->out_dir) < 0)
 		return -ENOMEM;
-	err = run_clang(c, NULL, "sidecar", side_c, bc, true);
+	err = run_clang(c, NULL, "sidecar", side_c, NULL, bc, true);
 	err = err ?: apiary_irpass_file(bc, bc, &io, NULL, c->d);
 	err = err ?: run_llc(c, NULL, "sidecar", bc, c->b->sidecar_object);
 	free(bc);

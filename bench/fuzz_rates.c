@@ -33,7 +33,6 @@ int main(int argc, char **argv)
 	static struct apiary_input in;
 	struct apiary_plain *plain = NULL;
 	struct apiary_harness *h = NULL;
-	struct apiary_executor ex;
 	struct apiary_exec_result res;
 	struct apiary_diags d;
 	double secs = argc > 3 ? atof(argv[3]) : 2.0, t0, t;
@@ -58,12 +57,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	apiary_diags_init(&d);
-	err = apiary_plain_open((const char *const *)argv + 1, 1, NULL, &plain, &d);
-	if (!err) {
-		apiary_plain_executor(plain, &ex);
-		err = apiary_harness_new(&ex, NULL, &h);
-	}
-	err = err ?: apiary_plain_attach(plain, h);
+	err = apiary_plain_harness_open((const char *const *)argv + 1, 1, NULL, &plain, &h, &d);
 	if (err) {
 		apiary_diags_print(&d, stderr);
 		return 1;

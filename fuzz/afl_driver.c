@@ -89,7 +89,6 @@ int main(int argc, char **argv)
 	struct apiary_plain *plain = NULL;
 	struct apiary_fuzz_target target = { 0 };
 	struct apiary_harness *h = NULL;
-	struct apiary_executor ex;
 	struct apiary_exec_result res;
 	struct apiary_diags d;
 	bool bundle = argc > 1 && !strcmp(argv[1], "--bundle");
@@ -111,17 +110,12 @@ int main(int argc, char **argv)
 		err = open_bundle(argc, argv, &target, &d);
 		h = target.harness;
 	} else {
-		const char *nv = getenv("APIARY_FUZZ_NO_VIOLATION");
-		struct apiary_plain_opts popts = { .sz = sizeof(popts),
-						   .no_violation = nv && *nv && strcmp(nv, "0") };
+		struct apiary_plain_opts popts = {
+			.sz = sizeof(popts), .no_violation = apiary_fuzz_env_flag("APIARY_FUZZ_NO_VIOLATION")
+		};
 
-		err = apiary_plain_open((const char *const *)argv + 1, (size_t)argc - 1, &popts,
-					&plain, &d);
-		if (!err) {
-			apiary_plain_executor(plain, &ex);
-			err = apiary_harness_new(&ex, NULL, &h);
-		}
-		err = err ?: apiary_plain_attach(plain, h);
+		err = apiary_plain_harness_open((const char *const *)argv + 1, (size_t)argc - 1,
+						&popts, &plain, &h, &d);
 	}
 	if (err)
 		return fail(&d, err);

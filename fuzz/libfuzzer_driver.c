@@ -46,7 +46,6 @@ static int open_bundle(const char *spec, struct apiary_diags *d)
 {
 	struct apiary_fuzz_target_opts o = { .sz = sizeof(o), .cpu = -1 };
 	const char *build = getenv("APIARY_FUZZ_BUILD"), *cpu = getenv("APIARY_FUZZ_CPU");
-	const char *nc = getenv("APIARY_FUZZ_NO_COUNTERS");
 	int err;
 
 	if (!build) {
@@ -55,7 +54,7 @@ static int open_bundle(const char *spec, struct apiary_diags *d)
 	}
 	if (cpu)
 		o.cpu = atoi(cpu);
-	o.no_counters = nc && *nc && strcmp(nc, "0");
+	o.no_counters = apiary_fuzz_env_flag("APIARY_FUZZ_NO_COUNTERS");
 	err = apiary_fuzz_target_open(spec, build, &o, &target, d);
 	harness = target.harness;
 	return err;
@@ -66,12 +65,10 @@ static int open_bundle(const char *spec, struct apiary_diags *d)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *env = getenv("APIARY_FUZZ_OBJECTS"), *spec = getenv("APIARY_FUZZ_SPEC");
-	const char *nv;
 	struct apiary_plain_opts popts = { .sz = sizeof(popts) };
 	char *list, *save = NULL;
 	const char *objs[64];
 	size_t n = 0;
-	struct apiary_executor ex;
 	struct apiary_diags d;
 	int err;
 
@@ -91,18 +88,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 				"or APIARY_FUZZ_SPEC and APIARY_FUZZ_BUILD\n");
 		exit(2);
 	}
-	nv = getenv("APIARY_FUZZ_NO_VIOLATION");
-	popts.no_violation = nv && *nv && strcmp(nv, "0");
+	popts.no_violation = apiary_fuzz_env_flag("APIARY_FUZZ_NO_VIOLATION");
 	list = strdup(env);
 	for (char *t = strtok_r(list, ":", &save); t && n < 64; t = strtok_r(NULL, ":", &save))
 		objs[n++] = t;
 	apiary_diags_init(&d);
-	err = apiary_plain_open(objs, n, &popts, &plain, &d);
-	if (!err) {
-		apiary_plain_executor(plain, &ex);
-		err = apiary_harness_new(&ex, NULL, &harness);
-	}
-	err = err ?: apiary_plain_attach(plain, harness);
+	err = apiary_plain_harness_open(objs, n, &popts, &plain, &harness, &d);
 	if (err) {
 		apiary_diags_print(&d, stderr);
 		fprintf(stderr, "apiary-fuzz-libfuzzer: setup failed: %s\n", strerror(-err));

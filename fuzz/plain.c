@@ -201,6 +201,29 @@ int apiary_plain_attach(struct apiary_plain *p, struct apiary_harness *h)
 	return 0;
 }
 
+int apiary_plain_harness_open(const char *const *objects, size_t n,
+			      const struct apiary_plain_opts *opts, struct apiary_plain **p,
+			      struct apiary_harness **h, struct apiary_diags *diags)
+{
+	struct apiary_executor ex;
+	int err;
+
+	*h = NULL;
+	err = apiary_plain_open(objects, n, opts, p, diags);
+	if (err)
+		return err;
+	apiary_plain_executor(*p, &ex);
+	err = apiary_harness_new(&ex, NULL, h);
+	err = err ?: apiary_plain_attach(*p, *h);
+	if (err) {
+		apiary_harness_free(*h);
+		apiary_plain_free(*p);
+		*h = NULL;
+		*p = NULL;
+	}
+	return err;
+}
+
 size_t apiary_plain_nprogs(const struct apiary_plain *p)
 {
 	return p->nprogs;

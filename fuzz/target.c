@@ -209,6 +209,13 @@ void apiary_fuzz_target_close(struct apiary_fuzz_target *t)
 	memset(t, 0, sizeof(*t));
 }
 
+bool apiary_fuzz_env_flag(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v && strcmp(v, "0");
+}
+
 volatile uint64_t *apiary_fuzz_exec_counter(void)
 {
 	const char *path = getenv("APIARY_FUZZ_STATS");

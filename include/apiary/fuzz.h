@@ -160,6 +160,12 @@ void apiary_plain_free(struct apiary_plain *p);
 /* The executor view (ctx = p) and wiring of its counters into h. */
 void apiary_plain_executor(struct apiary_plain *p, struct apiary_executor *ex);
 int apiary_plain_attach(struct apiary_plain *p, struct apiary_harness *h);
+/* Both at once, as the drivers and benchmarks run objects: the objects
+ * opened and a harness on them with their counters attached. On failure
+ * nothing is left open (*p and *h NULL). */
+int apiary_plain_harness_open(const char *const *objects, size_t n,
+			      const struct apiary_plain_opts *opts, struct apiary_plain **p,
+			      struct apiary_harness **h, struct apiary_diags *diags);
 size_t apiary_plain_nprogs(const struct apiary_plain *p);
 /* BPF_PROG_TEST_RUNs made so far. */
 uint64_t apiary_plain_runs(const struct apiary_plain *p);
@@ -264,6 +270,9 @@ int apiary_fuzz_target_attach(struct apiary_spec *spec, struct apiary_build *bui
 			      struct apiary_fuzz_target *t, struct apiary_diags *diags);
 /* Frees what open/attach created. */
 void apiary_fuzz_target_close(struct apiary_fuzz_target *t);
+
+/* A driver's on/off setting from the environment: set, not "" and not "0". */
+bool apiary_fuzz_env_flag(const char *name);
 
 /* A shared execution counter for the campaign's progress line: the file
  * named by $APIARY_FUZZ_STATS, mmap'ed (the engines' forked children share

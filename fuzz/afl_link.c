@@ -156,7 +156,6 @@ int afl_link_start(size_t map_size, struct afl_link *l)
 	l->map = attach_shm("__AFL_SHM_ID");
 	if (!l->map)
 		return -ENOENT;
-	l->map_size = map_size;
 	if (!getenv("__AFL_SHM_FUZZ_ID")) {
 		fprintf(stderr, "apiary-fuzz-afl: afl-fuzz offered no test cases in shared memory "
 				"(__AFL_SHM_FUZZ_ID)\n");

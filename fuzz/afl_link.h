@@ -26,7 +26,6 @@
 
 struct afl_link {
 	uint8_t *map;		  /* afl-fuzz's coverage map (shared memory) */
-	size_t map_size;	  /* what the handshake reported */
 	const uint32_t *case_len; /* test case in shared memory: length... */
 	const uint8_t *case_buf;  /* ...and bytes */
 };
